@@ -1,0 +1,181 @@
+package io.railyard.ledger;
+
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The double-entry ledger. Every entry balances per currency, protected accounts never go negative, history is
+ * append-only. Account rows are locked in id order, so concurrent postings on the same accounts queue instead of
+ * deadlocking, and balances are kept in the same transaction as the postings they sum.
+ */
+@Service
+public class Ledger {
+
+    private final JdbcClient jdbc;
+    private final JdbcTemplate template;
+
+    public Ledger(JdbcClient jdbc, JdbcTemplate template) {
+        this.jdbc = jdbc;
+        this.template = template;
+    }
+
+    /**
+     * Posts an entry, joining the caller's transaction if there is one (so a state change, its ledger effect and its
+     * outbox event commit together). Posting an already posted {@code kind}+{@code reference} changes nothing.
+     */
+    @Transactional
+    public Posted post(EntryRequest request) {
+        SortedMap<AccountKey, Long> changes = validate(request);
+        UUID entryId = UUID.randomUUID();
+        Optional<Timestamp> postedAt = jdbc.sql("""
+                insert into journal_entries (id, kind, reference, description) values (?, ?, ?, ?)
+                on conflict (kind, reference) do nothing returning created_at""")
+                .params(entryId, request.kind(), request.reference(), request.description())
+                .query(Timestamp.class).optional();
+        if (postedAt.isEmpty()) {
+            return new Posted(existingEntry(request.kind(), request.reference()), false);
+        }
+        Map<AccountKey, LockedAccount> accounts = lock(changes.keySet());
+        for (Map.Entry<AccountKey, Long> change : changes.entrySet()) {
+            LockedAccount account = accounts.get(change.getKey());
+            if (!account.negativeAllowed() && account.balanceMinor() + change.getValue() < 0) {
+                throw new LedgerException.InsufficientFunds(change.getKey(), account.balanceMinor(), change.getValue());
+            }
+        }
+        Timestamp at = postedAt.get();
+        List<Object[]> postings = new ArrayList<>();
+        List<Object[]> balances = new ArrayList<>();
+        for (Leg leg : request.legs()) {
+            UUID accountId = accounts.get(leg.account()).id();
+            postings.add(new Object[] {entryId, accountId, leg.account().currency().name(), leg.amountMinor(), at});
+        }
+        changes.forEach((key, change) -> balances.add(new Object[] {change, accounts.get(key).id()}));
+        template.batchUpdate("insert into postings (entry_id, account_id, currency, amount_minor, created_at) "
+                + "values (?, ?, ?, ?, ?)", postings);
+        template.batchUpdate("update ledger_accounts set balance_minor = balance_minor + ? where id = ?", balances);
+        return new Posted(entryId, true);
+    }
+
+    /** The current balance, in minor units; an account never posted to holds zero. */
+    public long balance(AccountKey key) {
+        return jdbc.sql("""
+                select balance_minor from ledger_accounts
+                where owner_type = ? and owner_id = ? and currency = ? and kind = ?""")
+                .params(key.ownerType().name(), key.ownerId(), key.currency().name(), key.kind().name())
+                .query(Long.class).optional().orElse(0L);
+    }
+
+    /** The balance as it stood at {@code at}: the sum of the account's postings made until then. */
+    public long balanceAt(AccountKey key, Instant at) {
+        return jdbc.sql("""
+                select coalesce(sum(p.amount_minor), 0) from postings p
+                join ledger_accounts a on a.id = p.account_id
+                where a.owner_type = ? and a.owner_id = ? and a.currency = ? and a.kind = ? and p.created_at <= ?""")
+                .params(key.ownerType().name(), key.ownerId(), key.currency().name(), key.kind().name(),
+                        Timestamp.from(at))
+                .query(Long.class).single();
+    }
+
+    /** Every account of one owner with its balance (accounts never posted to are absent). */
+    public List<AccountBalance> balances(OwnerType ownerType, String ownerId) {
+        return jdbc.sql("""
+                select id, owner_type, owner_id, currency, kind, balance_minor from ledger_accounts
+                where owner_type = ? and owner_id = ? order by currency, kind""")
+                .params(ownerType.name(), ownerId)
+                .query((rs, n) -> new AccountBalance(rs.getObject("id", UUID.class), accountKey(rs),
+                        rs.getLong("balance_minor")))
+                .list();
+    }
+
+    private static SortedMap<AccountKey, Long> validate(EntryRequest request) {
+        if (request.legs().size() < 2) {
+            throw new LedgerException("invalid_entry", "an entry needs at least two legs");
+        }
+        if (request.legs().stream().anyMatch(leg -> leg.amountMinor() == 0)) {
+            throw new LedgerException("invalid_entry", "a leg of zero moves nothing");
+        }
+        Map<CurrencyCode, Long> sums = request.legs().stream().collect(Collectors.groupingBy(
+                leg -> leg.account().currency(), Collectors.reducing(0L, Leg::amountMinor, Math::addExact)));
+        sums.forEach((currency, sum) -> {
+            if (sum != 0) {
+                throw new LedgerException("unbalanced_entry", "entry " + request.kind() + "/" + request.reference()
+                        + " does not balance in " + currency + ": off by " + currency.fromMinor(sum));
+            }
+        });
+        SortedMap<AccountKey, Long> changes = new TreeMap<>();
+        request.legs().forEach(leg -> changes.merge(leg.account(), leg.amountMinor(), Math::addExact));
+        return changes;
+    }
+
+    /** Locks the accounts (creating the missing ones) in id order: every transaction takes its locks in one order. */
+    private Map<AccountKey, LockedAccount> lock(Set<AccountKey> keys) {
+        Map<AccountKey, LockedAccount> locked = selectForUpdate(keys);
+        if (locked.size() < keys.size()) {
+            for (AccountKey key : keys) { // sorted: concurrent creators of the same accounts insert in one order
+                if (!locked.containsKey(key)) {
+                    jdbc.sql("""
+                            insert into ledger_accounts (id, owner_type, owner_id, currency, kind, allow_negative)
+                            values (?, ?, ?, ?, ?, ?) on conflict do nothing""")
+                            .params(UUID.randomUUID(), key.ownerType().name(), key.ownerId(), key.currency().name(),
+                                    key.kind().name(), key.kind().negativeAllowed())
+                            .update();
+                }
+            }
+            locked = selectForUpdate(keys);
+        }
+        return locked;
+    }
+
+    private Map<AccountKey, LockedAccount> selectForUpdate(Set<AccountKey> keys) {
+        StringBuilder sql = new StringBuilder("select id, owner_type, owner_id, currency, kind, balance_minor, "
+                + "allow_negative from ledger_accounts where (owner_type, owner_id, currency, kind) in (");
+        List<Object> params = new ArrayList<>();
+        for (AccountKey key : keys) {
+            sql.append(params.isEmpty() ? "" : ", ").append("(?, ?, ?, ?)");
+            params.addAll(List.of(key.ownerType().name(), key.ownerId(), key.currency().name(), key.kind().name()));
+        }
+        sql.append(") order by id for update");
+        Map<AccountKey, LockedAccount> locked = new HashMap<>();
+        jdbc.sql(sql.toString()).params(params).query(rs -> {
+            locked.put(accountKey(rs), new LockedAccount(rs.getObject("id", UUID.class), rs.getLong("balance_minor"),
+                    rs.getBoolean("allow_negative")));
+        });
+        return locked;
+    }
+
+    private static AccountKey accountKey(ResultSet rs) throws SQLException {
+        return new AccountKey(OwnerType.valueOf(rs.getString("owner_type")), rs.getString("owner_id"),
+                CurrencyCode.valueOf(rs.getString("currency")), AccountKind.valueOf(rs.getString("kind")));
+    }
+
+    private UUID existingEntry(String kind, String reference) {
+        return jdbc.sql("select id from journal_entries where kind = ? and reference = ?")
+                .params(kind, reference).query(UUID.class).single();
+    }
+
+    private record LockedAccount(UUID id, long balanceMinor, boolean negativeAllowed) {
+    }
+
+    public record AccountBalance(UUID id, AccountKey key, long balanceMinor) {
+        public BigDecimal balance() {
+            return key.currency().fromMinor(balanceMinor);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+package io.railyard.ledger;
+
+/** Who an account belongs to. */
+public enum OwnerType {
+    PARTNER, RAIL, HOUSE
+}

@@ -1,0 +1,54 @@
+package io.railyard.partner;
+
+import io.railyard.api.Problem;
+import io.railyard.api.ProblemWriter;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
+import org.springframework.security.web.util.matcher.AntPathRequestMatcher;
+
+/**
+ * Two kinds of caller: partners (API key, {@code /v1/**}) and ops users (login or HTTP Basic: {@code /v1/ops/**},
+ * dashboards, Hawtio, actuator). A partner on an ops route gets 403; anything unauthenticated on the API gets 401,
+ * always as problem+json.
+ */
+@Configuration
+class SecurityConfig {
+
+    @Bean
+    SecurityFilterChain securityFilterChain(HttpSecurity http, Partners partners, ProblemWriter problems)
+            throws Exception {
+        http.addFilterBefore(new ApiKeyAuthenticationFilter(partners, problems), BasicAuthenticationFilter.class)
+                .authorizeHttpRequests(auth -> auth
+                        .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
+                        .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
+                        .requestMatchers("/v1/ops/**", "/ops/**", "/actuator/**").hasRole("OPS")
+                        .requestMatchers("/v1/**").hasRole("PARTNER")
+                        .anyRequest().authenticated())
+                .httpBasic(basic -> basic.realmName("railyard-ops"))
+                .formLogin(form -> form.defaultSuccessUrl("/actuator/hawtio/", false))
+                // The partner API is stateless and key-authenticated: CSRF protects the browser (ops) side only.
+                .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
+                        .csrfTokenRepository(CookieCsrfTokenRepository.withHttpOnlyFalse()))
+                .exceptionHandling(errors -> errors
+                        .defaultAuthenticationEntryPointFor((request, response, e) -> problems.write(response,
+                                Problem.of(401, "unauthenticated", "Unauthorized",
+                                        "send a partner API key (Authorization: Bearer ryk_...) or ops credentials",
+                                        null)),
+                                new AntPathRequestMatcher("/v1/**"))
+                        .defaultAccessDeniedHandlerFor((request, response, e) -> problems.write(response,
+                                Problem.of(403, "forbidden", "Forbidden", "this route is not open to this caller", null)),
+                                new AntPathRequestMatcher("/v1/**")));
+        return http.build();
+    }
+
+    @Bean
+    PasswordEncoder passwordEncoder() {
+        return new BCryptPasswordEncoder();
+    }
+}
