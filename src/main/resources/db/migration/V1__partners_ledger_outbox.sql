@@ -88,7 +88,7 @@ create table outbox_events (
     topic         text not null,
     event_key     text not null,
     event_type    text not null,
-    payload       jsonb not null,
+    payload       json not null,   -- json, not jsonb: relayed byte for byte as written
     created_at    timestamptz not null default now(),
     published_at  timestamptz
 );

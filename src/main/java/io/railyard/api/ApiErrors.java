@@ -25,10 +25,10 @@ public class ApiErrors {
 
     public void respond(Exchange exchange) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        respond(exchange, toProblem(cause));
+        respondWith(exchange, toProblem(cause));
     }
 
-    public void respond(Exchange exchange, Problem problem) {
+    public void respondWith(Exchange exchange, Problem problem) {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, problem.status());
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, Problem.MEDIA_TYPE);

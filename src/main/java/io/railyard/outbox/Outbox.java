@@ -40,7 +40,7 @@ public class Outbox {
         envelope.put("type", type);
         envelope.put("created_at", Instant.now().toString());
         envelope.put("data", data);
-        jdbc.sql("insert into outbox_events (event_id, topic, event_key, event_type, payload) values (?, ?, ?, ?, ?::jsonb)")
+        jdbc.sql("insert into outbox_events (event_id, topic, event_key, event_type, payload) values (?, ?, ?, ?, ?::json)")
                 .params(id, topic, key, type, serialise(envelope)).update();
         return id;
     }

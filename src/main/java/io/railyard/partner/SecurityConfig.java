@@ -10,7 +10,9 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
+import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
 import org.springframework.security.web.util.matcher.AntPathRequestMatcher;
+import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 
 /**
  * Two kinds of caller: partners (API key, {@code /v1/**}) and ops users (login or HTTP Basic: {@code /v1/ops/**},
@@ -31,6 +33,7 @@ class SecurityConfig {
                         .requestMatchers("/v1/**").hasRole("PARTNER")
                         .anyRequest().authenticated())
                 .httpBasic(basic -> basic.realmName("railyard-ops"))
+                .requestCache(cache -> cache.requestCache(browserRequestsOnly()))
                 .formLogin(form -> form.defaultSuccessUrl("/actuator/hawtio/", false))
                 // The partner API is stateless and key-authenticated: CSRF protects the browser (ops) side only.
                 .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
@@ -45,6 +48,13 @@ class SecurityConfig {
                                 Problem.of(403, "forbidden", "Forbidden", "this route is not open to this caller", null)),
                                 new AntPathRequestMatcher("/v1/**")));
         return http.build();
+    }
+
+    /** Remembers where a browser was going before login; API calls never open a session. */
+    private static HttpSessionRequestCache browserRequestsOnly() {
+        HttpSessionRequestCache cache = new HttpSessionRequestCache();
+        cache.setRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")));
+        return cache;
     }
 
     @Bean

@@ -1,0 +1,173 @@
+package io.railyard;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.ledger.EntryRequest;
+import io.railyard.ledger.Ledger;
+import io.railyard.ops.OpsUsers;
+import io.railyard.partner.Partners;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.UUID;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Base of the end-to-end tests: the whole hub on a random port, with its own embedded PostgreSQL and Kafka. Every
+ * test class extending it shares one running hub (Spring's context cache), so tests create their own partners.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureObservability
+public abstract class HubTest {
+
+    protected static final String OPS_USER = "ops-test";
+    protected static final String OPS_PASSWORD = "ops-test-password";
+    protected static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @LocalServerPort
+    protected int port;
+    @Autowired
+    protected JdbcClient jdbc;
+    @Autowired
+    protected Ledger ledger;
+    @Autowired
+    protected Partners partners;
+    @Autowired
+    protected OpsUsers opsUsers;
+
+    /** A fresh partner with a key, funded with {@code funds} of each given currency. */
+    protected TestPartner newPartner(String... funds) {
+        Partners.Partner partner = partners.create("p-" + UUID.randomUUID().toString().substring(0, 12));
+        TestPartner created = new TestPartner(partner.id(), partners.issueKey(partner.id()).key());
+        for (String fund : funds) {
+            String[] parts = fund.split(" ");
+            fund(created, CurrencyCode.valueOf(parts[1]), new BigDecimal(parts[0]));
+        }
+        return created;
+    }
+
+    protected void fund(TestPartner partner, CurrencyCode currency, BigDecimal amount) {
+        ledger.post(EntryRequest.move("deposit", "test-" + UUID.randomUUID(), AccountKey.house(currency,
+                AccountKind.FUNDING), partner.account(currency, AccountKind.AVAILABLE), currency.toMinor(amount)));
+    }
+
+    protected String opsAuthorization() {
+        opsUsers.save(OPS_USER, OPS_PASSWORD);
+        return "Basic " + Base64.getEncoder().encodeToString((OPS_USER + ":" + OPS_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    protected Call call(String method, String path) {
+        return new Call(method, path);
+    }
+
+    public record TestPartner(UUID id, String key) {
+        public AccountKey account(CurrencyCode currency, AccountKind kind) {
+            return AccountKey.partner(id.toString(), currency, kind);
+        }
+
+        public String bearer() {
+            return "Bearer " + key;
+        }
+    }
+
+    /** One HTTP call to the running hub. */
+    public final class Call {
+        private final HttpRequest.Builder request;
+        private final String method;
+        private HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
+
+        private Call(String method, String path) {
+            this.method = method;
+            this.request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                    .timeout(Duration.ofSeconds(30));
+        }
+
+        public Call header(String name, String value) {
+            request.header(name, value);
+            return this;
+        }
+
+        public Call as(TestPartner partner) {
+            return header("Authorization", partner.bearer());
+        }
+
+        public Call asOps() {
+            return header("Authorization", opsAuthorization());
+        }
+
+        public Call json(Object body) {
+            try {
+                String text = body instanceof String s ? s : JSON.writeValueAsString(body);
+                this.body = HttpRequest.BodyPublishers.ofString(text);
+                return header("Content-Type", "application/json");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        public Call body(String contentType, String text) {
+            this.body = HttpRequest.BodyPublishers.ofString(text);
+            return header("Content-Type", contentType);
+        }
+
+        public Reply send() {
+            try {
+                HttpResponse<String> response = HTTP.send(request.method(method, body).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                return new Reply(response);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    public record Reply(HttpResponse<String> response) {
+        public int status() {
+            return response.statusCode();
+        }
+
+        public String body() {
+            return response.body();
+        }
+
+        public String contentType() {
+            return response.headers().firstValue("Content-Type").orElse("");
+        }
+
+        public String header(String name) {
+            return response.headers().firstValue(name).orElse(null);
+        }
+
+        public JsonNode json() {
+            try {
+                return JSON.readTree(response.body());
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON: " + response.body(), e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return response.statusCode() + " " + response.body();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.railyard.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.railyard.HubTest;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Bad input anywhere: a problem document with a stable code and the field at fault, and nothing written. */
+class ProblemResponsesTest extends HubTest {
+
+    @Test
+    void malformedJsonIs400AndChangesNothing() {
+        TestPartner partner = newPartner();
+        Reply reply = deposit(partner, "{\"currency\": \"USD\", \"amount\": ");
+        assertProblem(reply, 400, "malformed_json", null);
+        assertThat(ledger.balance(partner.account(CurrencyCode.USD, AccountKind.AVAILABLE))).isZero();
+        assertThat(reply.body()).doesNotContain("Exception").doesNotContain("at io.railyard");
+    }
+
+    @Test
+    void anUnknownFieldIsNamed() {
+        TestPartner partner = newPartner();
+        assertProblem(deposit(partner, "{\"currency\":\"USD\",\"amount\":1,\"reference\":\"r\",\"amonut\":5}"),
+                400, "unknown_field", "amonut");
+    }
+
+    @Test
+    void aWrongTypeIsNamed() {
+        TestPartner partner = newPartner();
+        assertProblem(deposit(partner, "{\"currency\":\"USD\",\"amount\":\"ten\",\"reference\":\"r\"}"),
+                400, "invalid_field_format", "amount");
+    }
+
+    @Test
+    void anInvalidValueIs422WithTheFieldAndWritesNothing() {
+        TestPartner partner = newPartner();
+        assertProblem(deposit(partner, Map.of("currency", "EUR", "amount", 5, "reference", "r")),
+                422, "validation_failed", "currency");
+        assertProblem(deposit(partner, Map.of("currency", "USD", "amount", 5.001, "reference", "r")),
+                422, "validation_failed", "amount");
+        assertProblem(deposit(partner, Map.of("currency", "USD", "amount", -5, "reference", "r")),
+                422, "validation_failed", "amount");
+        assertThat(ledger.balances(io.railyard.ledger.OwnerType.PARTNER, partner.id().toString())).isEmpty();
+    }
+
+    @Test
+    void aWrongContentTypeIs415() {
+        TestPartner partner = newPartner();
+        Reply reply = call("POST", "/v1/ops/partners/" + partner.id() + "/deposits").asOps()
+                .body("text/plain", "amount=5").send();
+        assertProblem(reply, 415, "unsupported_media_type", null);
+    }
+
+    @Test
+    void anOversizedBodyIsRefusedBeforeItIsRead() {
+        Reply reply = call("POST", "/v1/ops/partners").asOps().json("{\"name\":\"" + "x".repeat(3_000_000) + "\"}")
+                .send();
+        assertProblem(reply, 413, "payload_too_large", null);
+    }
+
+    @Test
+    void anUnknownPartnerIs404() {
+        Reply reply = call("POST", "/v1/ops/partners/" + java.util.UUID.randomUUID() + "/deposits").asOps()
+                .json(Map.of("currency", "USD", "amount", 5, "reference", "r")).send();
+        assertProblem(reply, 404, "not_found", null);
+    }
+
+    @Test
+    void aDepositIsIdempotentByReference() {
+        TestPartner partner = newPartner();
+        Map<String, Object> body = Map.of("currency", "BRL", "amount", "12.34", "reference", "wire-77");
+        Reply first = deposit(partner, body);
+        Reply again = deposit(partner, body);
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().get("entry_id")).isEqualTo(first.json().get("entry_id"));
+        assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(1234);
+    }
+
+    private Reply deposit(TestPartner partner, Object body) {
+        return call("POST", "/v1/ops/partners/" + partner.id() + "/deposits").asOps().json(body).send();
+    }
+
+    static void assertProblem(Reply reply, int status, String code, String field) {
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(status);
+        assertThat(reply.contentType()).startsWith("application/problem+json");
+        assertThat(reply.json().get("code").asText()).isEqualTo(code);
+        assertThat(reply.json().get("type").asText()).isEqualTo("https://railyard.dev/problems/" + code.replace('_', '-'));
+        if (field != null) {
+            assertThat(reply.json().get("field").asText()).isEqualTo(field);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.railyard.outbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.railyard.HubTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.camel.CamelContext;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.transaction.support.TransactionTemplate;
+
+class OutboxRelayTest extends HubTest {
+
+    @Autowired
+    Outbox outbox;
+    @Autowired
+    CamelContext camel;
+    @Autowired
+    TransactionTemplate tx;
+    @Value("${camel.component.kafka.brokers}")
+    String brokers;
+
+    @Test
+    void anEventCommittedWhileTheRelayIsDownIsPublishedOnceWhenItComesBack() throws Exception {
+        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
+        camel.getRouteController().stopRoute("outbox.relay.poll");
+        UUID eventId;
+        try {
+            eventId = tx.execute(status -> outbox.append(topic, "key-1", "test.happened", Map.of("n", 1)));
+            assertThat(published(eventId)).isFalse();
+        } finally {
+            camel.getRouteController().startRoute("outbox.relay.poll");
+        }
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> published(eventId));
+        List<ConsumerRecord<String, String>> records = consume(topic, 1);
+        assertThat(records).hasSize(1);
+        assertThat(new String(records.get(0).headers().lastHeader("railyard-event-id").value(), StandardCharsets.UTF_8))
+                .isEqualTo(eventId.toString());
+        assertThat(records.get(0).key()).isEqualTo("key-1");
+        assertThat(records.get(0).value()).contains("\"type\":\"test.happened\"").contains("\"data\":{\"n\":1}");
+    }
+
+    @Test
+    void anEventOfARolledBackTransactionIsNeverPublished() {
+        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
+        UUID[] id = new UUID[1];
+        tx.executeWithoutResult(status -> {
+            id[0] = outbox.append(topic, "k", "test.rolled-back", Map.of());
+            status.setRollbackOnly();
+        });
+        assertThat(jdbc.sql("select count(*) from outbox_events where event_id = ?").param(id[0])
+                .query(Long.class).single()).isZero();
+    }
+
+    @Test
+    void eventsOfOneKeyArriveInTheOrderTheyWereWritten() throws Exception {
+        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
+        for (int i = 0; i < 50; i++) {
+            int n = i;
+            tx.executeWithoutResult(status -> outbox.append(topic, "same-key", "test.seq", Map.of("n", n)));
+        }
+        List<ConsumerRecord<String, String>> records = consume(topic, 50);
+        assertThat(records).hasSize(50);
+        for (int i = 0; i < 50; i++) {
+            assertThat(records.get(i).value()).contains("\"data\":{\"n\":" + i + "}");
+        }
+    }
+
+    private boolean published(UUID eventId) {
+        return jdbc.sql("select published_at is not null from outbox_events where event_id = ?").param(eventId)
+                .query(Boolean.class).single();
+    }
+
+    private List<ConsumerRecord<String, String>> consume(String topic, int expected) {
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers, ConsumerConfig.GROUP_ID_CONFIG, UUID.randomUUID().toString(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (records.size() < expected && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+            // a little longer, to catch a duplicate that should not be there
+            consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+        }
+        return records;
+    }
+}

@@ -1,0 +1,98 @@
+package io.railyard.partner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.railyard.HubTest;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class AuthTest extends HubTest {
+
+    @Test
+    void aPartnerRouteWithoutAKeyIs401ProblemJson() {
+        Reply reply = call("GET", "/v1/accounts").send();
+        assertThat(reply.status()).isEqualTo(401);
+        assertThat(reply.contentType()).startsWith("application/problem+json");
+        assertThat(reply.json().get("code").asText()).isEqualTo("unauthenticated");
+        assertThat(reply.header("Set-Cookie")).as("the API never opens a session").isNull();
+    }
+
+    @Test
+    void anUnknownKeyIs401() {
+        Reply reply = call("GET", "/v1/accounts").header("Authorization", "Bearer ryk_not-a-real-key").send();
+        assertThat(reply.status()).isEqualTo(401);
+        assertThat(reply.json().get("code").asText()).isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void aKeyWorksByBearerOrXApiKeyAndStopsWorkingWhenRevoked() {
+        TestPartner partner = newPartner("1 USD");
+        assertThat(call("GET", "/v1/accounts").as(partner).send().status()).isEqualTo(200);
+        assertThat(call("GET", "/v1/accounts").header("X-Api-Key", partner.key()).send().status()).isEqualTo(200);
+
+        UUID keyId = partners.keys(partner.id()).get(0).id();
+        Reply revoked = call("DELETE", "/v1/ops/partners/" + partner.id() + "/keys/" + keyId).asOps().send();
+        assertThat(revoked.status()).isEqualTo(204);
+
+        assertThat(call("GET", "/v1/accounts").as(partner).send().status()).isEqualTo(401);
+    }
+
+    @Test
+    void keysAreStoredOnlyAsHashes() {
+        TestPartner partner = newPartner();
+        assertThat(jdbc.sql("select count(*) from api_keys where encode(key_hash, 'escape') like ?")
+                .param("%" + partner.key().substring(4, 20) + "%").query(Long.class).single()).isZero();
+        assertThat(partners.keys(partner.id())).singleElement()
+                .satisfies(key -> assertThat(partner.key()).startsWith(key.prefix()));
+    }
+
+    @Test
+    void anotherPartnersAccountIsNotFound() {
+        TestPartner alice = newPartner("5 USD");
+        TestPartner bob = newPartner("7 USD");
+        String aliceAccount = call("GET", "/v1/accounts").as(alice).send().json().get("data").get(0).get("id").asText();
+
+        assertThat(call("GET", "/v1/accounts/" + aliceAccount).as(alice).send().status()).isEqualTo(200);
+        Reply asBob = call("GET", "/v1/accounts/" + aliceAccount).as(bob).send();
+        assertThat(asBob.status()).as(asBob.toString()).isEqualTo(404);
+        assertThat(asBob.json().get("code").asText()).isEqualTo("not_found");
+        assertThat(call("GET", "/v1/accounts").as(bob).send().body()).doesNotContain(aliceAccount);
+    }
+
+    @Test
+    void anOpsRouteAsAPartnerIs403() {
+        TestPartner partner = newPartner();
+        Reply reply = call("GET", "/v1/ops/partners").as(partner).send();
+        assertThat(reply.status()).isEqualTo(403);
+        assertThat(reply.json().get("code").asText()).isEqualTo("forbidden");
+    }
+
+    @Test
+    void opsCredentialsOpenTheOpsApiButNotWithAWrongPassword() {
+        assertThat(call("GET", "/v1/ops/partners").asOps().send().status()).isEqualTo(200);
+        opsAuthorization();
+        Reply wrong = call("GET", "/v1/ops/partners").header("Authorization", "Basic "
+                + java.util.Base64.getEncoder().encodeToString((OPS_USER + ":nope").getBytes())).send();
+        assertThat(wrong.status()).isEqualTo(401);
+    }
+
+    @Test
+    void hawtioJolokiaAndPrometheusAreForOpsOnly() {
+        TestPartner partner = newPartner();
+        for (String path : new String[] {"/actuator/hawtio/jolokia/version", "/actuator/prometheus"}) {
+            assertThat(call("GET", path).send().status()).as(path + " anonymous").isIn(401, 302);
+            assertThat(call("GET", path).as(partner).send().status()).as(path + " as partner").isEqualTo(403);
+            assertThat(call("GET", path).asOps().send().status()).as(path + " as ops").isEqualTo(200);
+        }
+        assertThat(call("GET", "/actuator/hawtio/jolokia/read/org.apache.camel:context=railyard,type=context,"
+                + "name=%22railyard%22/State").asOps().send().body()).contains("Started");
+    }
+
+    @Test
+    void healthIsPublicAndShowsDatabaseAndKafka() {
+        Reply health = call("GET", "/actuator/health").send();
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.json().at("/components/db/status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/components/kafka/status").asText()).isEqualTo("UP");
+    }
+}
