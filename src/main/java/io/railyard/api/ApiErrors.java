@@ -35,7 +35,7 @@ public class ApiErrors {
         exchange.getMessage().setBody(writer.toJson(problem));
     }
 
-    static Problem toProblem(Throwable cause) {
+    public static Problem toProblem(Throwable cause) {
         if (cause instanceof ApiProblem api) {
             return api.problem();
         }

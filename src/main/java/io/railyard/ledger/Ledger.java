@@ -13,12 +13,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The double-entry ledger. Every entry balances per currency, protected accounts never go negative, history is
@@ -30,10 +35,15 @@ public class Ledger {
 
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
+    private final TransactionTemplate createAccounts;
+    /** Accounts known to exist (committed): their identity never changes, so this cache is never stale. */
+    private final Map<AccountKey, UUID> known = new ConcurrentHashMap<>();
 
-    public Ledger(JdbcClient jdbc, JdbcTemplate template) {
+    public Ledger(JdbcClient jdbc, JdbcTemplate template, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
         this.template = template;
+        this.createAccounts = new TransactionTemplate(transactions);
+        this.createAccounts.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
 
     /**
@@ -124,40 +134,72 @@ public class Ledger {
         return changes;
     }
 
-    /** Locks the accounts (creating the missing ones) in id order: every transaction takes its locks in one order. */
+    /** Locks the accounts in id order: every transaction takes its locks in one order, so none waits in a cycle. */
     private Map<AccountKey, LockedAccount> lock(Set<AccountKey> keys) {
-        Map<AccountKey, LockedAccount> locked = selectForUpdate(keys);
-        if (locked.size() < keys.size()) {
-            for (AccountKey key : keys) { // sorted: concurrent creators of the same accounts insert in one order
-                if (!locked.containsKey(key)) {
-                    jdbc.sql("""
-                            insert into ledger_accounts (id, owner_type, owner_id, currency, kind, allow_negative)
-                            values (?, ?, ?, ?, ?, ?) on conflict do nothing""")
-                            .params(UUID.randomUUID(), key.ownerType().name(), key.ownerId(), key.currency().name(),
-                                    key.kind().name(), key.kind().negativeAllowed())
-                            .update();
-                }
-            }
-            locked = selectForUpdate(keys);
-        }
+        Map<UUID, AccountKey> byId = new HashMap<>();
+        ensureExist(keys).forEach((key, id) -> byId.put(id, key));
+        Map<AccountKey, LockedAccount> locked = new HashMap<>();
+        jdbc.sql("select id, balance_minor, allow_negative from ledger_accounts where id = any(?) order by id for update")
+                .param(byId.keySet().toArray(UUID[]::new))
+                .query(rs -> {
+                    UUID id = rs.getObject("id", UUID.class);
+                    locked.put(byId.get(id), new LockedAccount(id, rs.getLong("balance_minor"),
+                            rs.getBoolean("allow_negative")));
+                });
         return locked;
     }
 
-    private Map<AccountKey, LockedAccount> selectForUpdate(Set<AccountKey> keys) {
-        StringBuilder sql = new StringBuilder("select id, owner_type, owner_id, currency, kind, balance_minor, "
-                + "allow_negative from ledger_accounts where (owner_type, owner_id, currency, kind) in (");
+    /**
+     * The ids of the accounts, creating missing ones first in a transaction of their own. An empty account is a
+     * harmless fact; creating it inside the posting's transaction would let a concurrent posting wait on an
+     * uncommitted insert while holding row locks: a deadlock the lock order cannot prevent.
+     */
+    private Map<AccountKey, UUID> ensureExist(Set<AccountKey> keys) {
+        Map<AccountKey, UUID> ids = new HashMap<>();
+        List<AccountKey> unknown = new ArrayList<>();
+        for (AccountKey key : keys) {
+            UUID id = known.get(key);
+            if (id == null) {
+                unknown.add(key);
+            } else {
+                ids.put(key, id);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            Map<AccountKey, UUID> found = select(unknown);
+            if (found.size() < unknown.size()) {
+                found = createAccounts.execute(status -> {
+                    for (AccountKey key : new TreeSet<>(unknown)) {
+                        jdbc.sql("""
+                                insert into ledger_accounts (id, owner_type, owner_id, currency, kind, allow_negative)
+                                values (?, ?, ?, ?, ?, ?) on conflict do nothing""")
+                                .params(UUID.randomUUID(), key.ownerType().name(), key.ownerId(),
+                                        key.currency().name(), key.kind().name(), key.kind().negativeAllowed())
+                                .update();
+                    }
+                    return select(unknown);
+                });
+            }
+            known.putAll(found);
+            ids.putAll(found);
+        }
+        return ids;
+    }
+
+    private Map<AccountKey, UUID> select(List<AccountKey> keys) {
+        StringBuilder sql = new StringBuilder("select id, owner_type, owner_id, currency, kind from ledger_accounts "
+                + "where (owner_type, owner_id, currency, kind) in (");
         List<Object> params = new ArrayList<>();
         for (AccountKey key : keys) {
             sql.append(params.isEmpty() ? "" : ", ").append("(?, ?, ?, ?)");
             params.addAll(List.of(key.ownerType().name(), key.ownerId(), key.currency().name(), key.kind().name()));
         }
-        sql.append(") order by id for update");
-        Map<AccountKey, LockedAccount> locked = new HashMap<>();
-        jdbc.sql(sql.toString()).params(params).query(rs -> {
-            locked.put(accountKey(rs), new LockedAccount(rs.getObject("id", UUID.class), rs.getLong("balance_minor"),
-                    rs.getBoolean("allow_negative")));
-        });
-        return locked;
+        Map<AccountKey, UUID> found = new HashMap<>();
+        jdbc.sql(sql.append(")").toString()).params(params)
+                .query(rs -> {
+                    found.put(accountKey(rs), rs.getObject("id", UUID.class));
+                });
+        return found;
     }
 
     private static AccountKey accountKey(ResultSet rs) throws SQLException {

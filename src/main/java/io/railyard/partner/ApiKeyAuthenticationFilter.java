@@ -17,11 +17,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Authenticates partner requests by API key ({@code Authorization: Bearer ryk_...} or {@code X-Api-Key}). A presented
  * but unknown or revoked key is answered 401 at once; requests without a key fall through to the other mechanisms.
- * The principal is also left as a request attribute, because Camel routes run on another thread than the filter.
  */
 class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 
-    static final String PARTNER_ATTRIBUTE = PartnerPrincipal.class.getName();
     private static final List<SimpleGrantedAuthority> PARTNER_ROLE = List.of(new SimpleGrantedAuthority("ROLE_PARTNER"));
 
     private final Partners partners;
@@ -46,7 +44,6 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
                     "the API key is unknown or revoked", null));
             return;
         }
-        request.setAttribute(PARTNER_ATTRIBUTE, partner.get());
         SecurityContextHolder.getContext().setAuthentication(
                 UsernamePasswordAuthenticationToken.authenticated(partner.get(), null, PARTNER_ROLE));
         try {

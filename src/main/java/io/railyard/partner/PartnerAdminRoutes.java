@@ -2,6 +2,7 @@ package io.railyard.partner;
 
 import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
+import io.railyard.idempotency.Idempotency;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -22,11 +23,13 @@ class PartnerAdminRoutes extends RouteBuilder {
     private final Partners partners;
     private final Ledger ledger;
     private final JsonBodies bodies;
+    private final Idempotency idempotency;
 
-    PartnerAdminRoutes(Partners partners, Ledger ledger, JsonBodies bodies) {
+    PartnerAdminRoutes(Partners partners, Ledger ledger, JsonBodies bodies, Idempotency idempotency) {
         this.partners = partners;
         this.ledger = ledger;
         this.bodies = bodies;
+        this.idempotency = idempotency;
     }
 
     record CreatePartner(String name) {
@@ -52,19 +55,20 @@ class PartnerAdminRoutes extends RouteBuilder {
                     .to("direct:partner.admin.deposit");
 
         from("direct:partner.admin.create").routeId("partner.admin.create.handle").routeConfigurationId("api-errors")
-                .process(this::create);
+                .process(idempotency.optional(this::create));
         from("direct:partner.admin.list").routeId("partner.admin.list.handle").routeConfigurationId("api-errors")
                 .process(exchange -> bodies.respond(exchange, 200, Map.of("data", partners.list())));
         from("direct:partner.admin.issue-key").routeId("partner.admin.issue-key.handle").routeConfigurationId("api-errors")
-                .process(exchange -> bodies.respond(exchange, 201, partners.issueKey(partner(exchange).id())));
+                .process(idempotency.optional(
+                        exchange -> bodies.respond(exchange, 201, partners.issueKey(partner(exchange).id()))));
         from("direct:partner.admin.keys").routeId("partner.admin.keys.handle").routeConfigurationId("api-errors")
                 .process(exchange -> bodies.respond(exchange, 200,
                         Map.of("data", partners.keys(partner(exchange).id()))));
         from("direct:partner.admin.revoke-key").routeId("partner.admin.revoke-key.handle")
                 .routeConfigurationId("api-errors")
-                .process(this::revoke);
+                .process(idempotency.optional(this::revoke));
         from("direct:partner.admin.deposit").routeId("partner.admin.deposit.handle").routeConfigurationId("api-errors")
-                .process(this::deposit);
+                .process(idempotency.optional(this::deposit));
     }
 
     private void create(Exchange exchange) {

@@ -2,12 +2,14 @@ package io.railyard.partner;
 
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
+import jakarta.servlet.DispatcherType;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
@@ -26,7 +28,10 @@ class SecurityConfig {
     SecurityFilterChain securityFilterChain(HttpSecurity http, Partners partners, ProblemWriter problems)
             throws Exception {
         http.addFilterBefore(new ApiKeyAuthenticationFilter(partners, problems), BasicAuthenticationFilter.class)
+                .addFilterAfter(new CallerAttributeFilter(), AuthorizationFilter.class)
                 .authorizeHttpRequests(auth -> auth
+                        // platform-http answers on an async dispatch: the request was authorised on its way in
+                        .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
                         .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
                         .requestMatchers("/v1/ops/**", "/ops/**", "/actuator/**").hasRole("OPS")

@@ -1,27 +1,45 @@
 package io.railyard.partner;
 
 import io.railyard.api.ApiProblem;
+import io.railyard.api.Problem;
+import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
+import org.springframework.security.core.Authentication;
 
-/** The partner an API exchange acts for. Every partner route scopes its reads and writes by it. */
+/**
+ * Who an API exchange acts for. Camel routes run on another thread than the servlet filters, so the caller travels as
+ * a request attribute ({@link CallerAttributeFilter}) rather than in the thread-bound security context.
+ */
 public final class Tenancy {
 
-    private static final String PROPERTY = "railyard.partner";
+    private static final String PROPERTY = "railyard.caller";
 
     private Tenancy() {
     }
 
+    /** The partner of a partner route; every partner route scopes its reads and writes by it. */
     public static PartnerPrincipal partnerOf(Exchange exchange) {
-        PartnerPrincipal partner = exchange.getProperty(PROPERTY, PartnerPrincipal.class);
-        if (partner == null && exchange.getIn() instanceof PlatformHttpMessage http) {
-            partner = (PartnerPrincipal) http.getRequest().getAttribute(ApiKeyAuthenticationFilter.PARTNER_ATTRIBUTE);
-            exchange.setProperty(PROPERTY, partner);
+        return caller(exchange).map(Authentication::getPrincipal)
+                .filter(PartnerPrincipal.class::isInstance).map(PartnerPrincipal.class::cast)
+                .orElseThrow(() -> new ApiProblem(Problem.of(401, "unauthenticated", "Unauthorized",
+                        "a partner API key is required", null)));
+    }
+
+    /** A stable name of the caller, for scoping idempotency keys and for audit trails: partner:&lt;id&gt; or ops:&lt;user&gt;. */
+    public static String scopeOf(Exchange exchange) {
+        Authentication caller = caller(exchange).orElseThrow(() -> new ApiProblem(Problem.of(401, "unauthenticated",
+                "Unauthorized", "credentials are required", null)));
+        return caller.getPrincipal() instanceof PartnerPrincipal partner ? "partner:" + partner.partnerId()
+                : "ops:" + caller.getName();
+    }
+
+    private static Optional<Authentication> caller(Exchange exchange) {
+        Authentication caller = exchange.getProperty(PROPERTY, Authentication.class);
+        if (caller == null && exchange.getIn() instanceof PlatformHttpMessage http) {
+            caller = (Authentication) http.getRequest().getAttribute(CallerAttributeFilter.ATTRIBUTE);
+            exchange.setProperty(PROPERTY, caller);
         }
-        if (partner == null) { // the security chain lets no unauthenticated call reach a partner route
-            throw new ApiProblem(io.railyard.api.Problem.of(401, "unauthenticated", "Unauthorized",
-                    "a partner API key is required", null));
-        }
-        return partner;
+        return Optional.ofNullable(caller);
     }
 }

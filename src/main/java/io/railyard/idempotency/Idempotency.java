@@ -1,0 +1,183 @@
+package io.railyard.idempotency;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.railyard.api.ApiErrors;
+import io.railyard.api.ApiProblem;
+import io.railyard.api.Problem;
+import io.railyard.ledger.LedgerException;
+import io.railyard.partner.Tenancy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The {@code Idempotency-Key} header (IETF draft "The Idempotency-Key HTTP Header Field") for every write.
+ *
+ * <p>The write runs inside one transaction that first takes an advisory lock on (caller, key): a concurrent duplicate
+ * finds it taken and gets 409. A stored record for the key is replayed (status and body, success or client error, with
+ * {@code Idempotent-Replayed: true}) when the request is the same, and refused with 422 when it differs. Otherwise the
+ * write runs and its response is stored in the same transaction as its effect, so a crash leaves both or neither.
+ * Client errors are stored (after rolling back to a savepoint); server errors are not, so a retry can succeed.
+ */
+@Component("idempotency")
+public class Idempotency {
+
+    public static final String HEADER = "Idempotency-Key";
+    public static final String REPLAYED = "Idempotent-Replayed";
+    private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
+    private final ObjectMapper canonical;
+    private final Duration retention;
+    private final ApiErrors apiErrors;
+
+    public Idempotency(JdbcClient jdbc, TransactionTemplate tx, ObjectMapper json, ApiErrors apiErrors,
+            @Value("${railyard.idempotency.retention:24h}") Duration retention) {
+        this.jdbc = jdbc;
+        this.apiErrors = apiErrors;
+        this.tx = tx;
+        this.canonical = json.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        this.retention = retention;
+    }
+
+    /** The write needs a key: without one it is refused with 400. */
+    public Processor required(Processor write) {
+        return exchange -> run(exchange, write, true);
+    }
+
+    /** The key is honoured when sent; without one the write simply runs. */
+    public Processor optional(Processor write) {
+        return exchange -> run(exchange, write, false);
+    }
+
+    private void run(Exchange exchange, Processor write, boolean required) throws Exception {
+        String key = exchange.getIn().getHeader(HEADER, String.class);
+        if (key == null) {
+            if (required) {
+                throw ApiProblem.badRequest("idempotency_key_missing", "this route needs an Idempotency-Key header",
+                        HEADER);
+            }
+            tx.executeWithoutResult(status -> process(write, exchange));
+            return;
+        }
+        if (!KEY.matcher(key).matches()) {
+            throw ApiProblem.badRequest("idempotency_key_invalid", "1 to 255 visible ASCII characters", HEADER);
+        }
+        String scope = Tenancy.scopeOf(exchange);
+        String method = exchange.getIn().getHeader(Exchange.HTTP_METHOD, String.class);
+        String path = exchange.getIn().getHeader(Exchange.HTTP_PATH, String.class);
+        byte[] fingerprint = fingerprint(method, path, exchange);
+        tx.executeWithoutResult(status -> {
+            Boolean mine = jdbc.sql("select pg_try_advisory_xact_lock(hashtextextended(?, 0))")
+                    .param(scope + " " + key).query(Boolean.class).single(); // keys hold no spaces: unambiguous
+            if (!Boolean.TRUE.equals(mine)) {
+                throw new ApiProblem(Problem.of(409, "idempotency_request_in_progress", "Conflict",
+                        "a request with this Idempotency-Key is still being processed; retry later", HEADER));
+            }
+            Optional<Stored> stored = find(scope, key);
+            if (stored.isPresent()) {
+                replay(exchange, stored.get(), fingerprint);
+                return;
+            }
+            Object savepoint = status.createSavepoint();
+            try {
+                write.process(exchange);
+            } catch (ApiProblem | LedgerException refused) {
+                status.rollbackToSavepoint(savepoint);
+                apiErrors.respondWith(exchange, ApiErrors.toProblem(refused));
+            } catch (Exception e) {
+                throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+            }
+            int code = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 200, Integer.class);
+            if (code < 500) {
+                jdbc.sql("""
+                        insert into idempotency_records (scope, idem_key, method, path, fingerprint, status_code,
+                            content_type, body, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
+                        .params(scope, key, method, path, fingerprint, code,
+                                exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
+                                exchange.getMessage().getBody(String.class),
+                                Timestamp.from(Instant.now().plus(retention)))
+                        .update();
+            }
+        });
+    }
+
+    private static void process(Processor write, Exchange exchange) {
+        try {
+            write.process(exchange);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Optional<Stored> find(String scope, String key) {
+        return jdbc.sql("""
+                select method, path, fingerprint, status_code, content_type, body from idempotency_records
+                where scope = ? and idem_key = ? and expires_at > now()""")
+                .params(scope, key)
+                .query((rs, n) -> new Stored(rs.getString("method"), rs.getString("path"), rs.getBytes("fingerprint"),
+                        rs.getInt("status_code"), rs.getString("content_type"), rs.getString("body")))
+                .optional();
+    }
+
+    private static void replay(Exchange exchange, Stored stored, byte[] fingerprint) {
+        if (!Arrays.equals(stored.fingerprint(), fingerprint)) {
+            throw new ApiProblem(Problem.of(422, "idempotency_key_reused", "Idempotency key reused",
+                    "this Idempotency-Key was used for a different request (" + stored.method() + " " + stored.path()
+                            + " with another body)", HEADER));
+        }
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, stored.statusCode());
+        if (stored.contentType() != null) {
+            exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, stored.contentType());
+        }
+        exchange.getMessage().setHeader(REPLAYED, "true");
+        exchange.getMessage().setBody(stored.body());
+    }
+
+    /** SHA-256 of method, path and the body in canonical form (JSON with sorted keys; other bodies byte for byte). */
+    private byte[] fingerprint(String method, String path, Exchange exchange) {
+        String body = exchange.getIn().getBody(String.class);
+        // later readers of the body get the same text
+        exchange.getIn().setBody(body);
+        String contentType = exchange.getIn().getHeader(Exchange.CONTENT_TYPE, "", String.class);
+        String canonicalBody = body == null ? "" : body;
+        if (contentType.toLowerCase().startsWith("application/json") && body != null && !body.isBlank()) {
+            try {
+                JsonNode tree = canonical.readTree(body);
+                canonicalBody = canonical.writeValueAsString(canonical.treeToValue(tree, Object.class));
+            } catch (IOException e) {
+                canonicalBody = body; // malformed: the write itself will say so, and a retry must match byte for byte
+            }
+        }
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update((method + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            return digest.digest(canonicalBody.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Stored(String method, String path, byte[] fingerprint, int statusCode, String contentType,
+            String body) {
+    }
+}

@@ -1,0 +1,98 @@
+package io.railyard.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.EntryRequest;
+import io.railyard.ledger.Ledger;
+import io.railyard.transfer.Transfer;
+import io.railyard.transfer.TransferStatus;
+import io.railyard.transfer.Transfers;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
+ * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1}.
+ * Re-delivered events find the transfer already routed and change nothing. A transfer no rule fits fails with
+ * {@code no_route} and its hold is released.
+ */
+@Component("transferRouter")
+public class TransferRouter {
+
+    private static final Logger log = LoggerFactory.getLogger(TransferRouter.class);
+
+    private final RoutingTable table;
+    private final Transfers transfers;
+    private final Ledger ledger;
+    private final JdbcClient jdbc;
+    private final ObjectMapper json;
+    private final int sweepAfterSeconds;
+
+    public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
+            @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
+        this.table = table;
+        this.transfers = transfers;
+        this.ledger = ledger;
+        this.jdbc = jdbc;
+        this.json = json;
+        this.sweepAfterSeconds = sweepAfterSeconds;
+    }
+
+    public static String instructionTopic(String rail) {
+        return "railyard.rail." + rail + ".instruction.v1";
+    }
+
+    /** Handles one {@code transfer.accepted} event (the Kafka record's value). */
+    public void onAccepted(String event) throws IOException {
+        JsonNode data = json.readTree(event).path("data");
+        route(UUID.fromString(data.path("id").asText()));
+    }
+
+    @Transactional
+    public Optional<Transfer> route(UUID transferId) {
+        Transfer transfer = transfers.find(transferId).orElse(null);
+        if (transfer == null || transfer.status() != TransferStatus.ACCEPTED) {
+            return Optional.empty(); // already routed (a redelivery) or cancelled meanwhile
+        }
+        Optional<RoutingTable.Decision> decision = table.decide(transfer);
+        if (decision.isEmpty()) {
+            Transfer failed = transfers.transition(transferId, TransferStatus.FAILED, "no routing rule fits",
+                    Transfers.Changes.failure("no_route", "no rail settles this destination"), null);
+            ledger.post(EntryRequest.move("transfer.release", transferId.toString(),
+                    AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.IN_FLIGHT),
+                    AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.AVAILABLE),
+                    transfer.sourceAmountMinor()));
+            return Optional.of(failed);
+        }
+        RoutingTable.Decision route = decision.get();
+        return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, route.reason(),
+                new Transfers.Changes(route.rail(), route.fallback(), route.reason(), null, null, null, null),
+                instructionTopic(route.rail())));
+    }
+
+    /**
+     * The safety net: transfers still ACCEPTED a while after acceptance (an event lost with an in-memory broker, a
+     * crash between consume and commit) are routed from the database, which is the source of truth.
+     */
+    public int sweep() {
+        List<UUID> stale = jdbc.sql("""
+                select id from transfers where status = 'ACCEPTED'
+                and created_at < clock_timestamp() - make_interval(secs => ?) order by created_at limit 500""")
+                .param(sweepAfterSeconds).query(UUID.class).list();
+        stale.forEach(this::route);
+        if (!stale.isEmpty()) {
+            log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
+        }
+        return stale.size();
+    }
+}

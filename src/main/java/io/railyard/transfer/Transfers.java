@@ -1,0 +1,284 @@
+package io.railyard.transfer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.api.ApiProblem;
+import io.railyard.fx.FxRates;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.ledger.EntryRequest;
+import io.railyard.ledger.Ledger;
+import io.railyard.outbox.Outbox;
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Transfers and their state machine. Every change of status is one transaction: the row, its transition record, the
+ * ledger effect it implies and its outbox event commit together.
+ */
+@Service
+public class Transfers {
+
+    public static final String ACCEPTED_TOPIC = "railyard.transfer.accepted.v1";
+    public static final String EVENTS_TOPIC = "railyard.transfer.events.v1";
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final JdbcClient jdbc;
+    private final Ledger ledger;
+    private final Outbox outbox;
+    private final FxRates fx;
+    private final ObjectMapper json;
+
+    public Transfers(JdbcClient jdbc, Ledger ledger, Outbox outbox, FxRates fx, ObjectMapper json) {
+        this.jdbc = jdbc;
+        this.ledger = ledger;
+        this.outbox = outbox;
+        this.fx = fx;
+        this.json = json;
+    }
+
+    /**
+     * Accepts a validated transfer: the row (ACCEPTED), the hold of the source amount (available → in flight) and the
+     * {@code transfer.accepted} event, in one transaction. Throws {@code InsufficientFunds} with nothing written.
+     */
+    @Transactional
+    public Transfer accept(UUID partnerId, TransferValidator.Valid request) {
+        UUID id = UUID.randomUUID();
+        FxRates.Quote quote = fx.quote(request.sourceCurrency(), request.sourceAmountMinor(),
+                request.destinationCurrency());
+        boolean converted = request.sourceCurrency() != request.destinationCurrency();
+        if (quote.destinationAmountMinor() <= 0) {
+            throw ApiProblem.unprocessable("amount_too_small", "Amount too small",
+                    "the amount converts to nothing in " + request.destinationCurrency(), "amount");
+        }
+        jdbc.sql("""
+                insert into transfers (id, partner_id, status, protocol, source_currency, source_amount_minor,
+                    destination_currency, destination_amount_minor, destination_country, beneficiary, protocol_metadata,
+                    metadata, reference, quote)
+                values (?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?::jsonb)""")
+                .params(id, partnerId, request.protocol().code(), request.sourceCurrency().name(),
+                        request.sourceAmountMinor(), request.destinationCurrency().name(),
+                        quote.destinationAmountMinor(), request.destinationCountry(), write(request.beneficiary()),
+                        write(request.protocolMetadata()), write(request.metadata()), request.reference(),
+                        converted ? write(quoteView(quote)) : null)
+                .update();
+        ledger.post(EntryRequest.move("transfer.hold", id.toString(),
+                AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.AVAILABLE),
+                AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.IN_FLIGHT),
+                request.sourceAmountMinor()));
+        recordTransition(id, null, TransferStatus.ACCEPTED, "accepted");
+        Transfer transfer = require(id);
+        outbox.append(ACCEPTED_TOPIC, id.toString(), "transfer.accepted", TransferViews.of(transfer));
+        return transfer;
+    }
+
+    public Optional<Transfer> find(UUID id) {
+        return jdbc.sql("select * from transfers where id = ?").param(id).query(this::map).optional();
+    }
+
+    /** A partner sees only its own transfers: another partner's id is simply absent. */
+    public Optional<Transfer> findForPartner(UUID partnerId, UUID id) {
+        return jdbc.sql("select * from transfers where id = ? and partner_id = ?").params(id, partnerId)
+                .query(this::map).optional();
+    }
+
+    public Transfer require(UUID id) {
+        return find(id).orElseThrow(() -> new IllegalStateException("no transfer " + id));
+    }
+
+    /** Newest first, cursor-paginated. */
+    public Page list(UUID partnerId, ListFilter filter, int limit, String cursor) {
+        StringBuilder sql = new StringBuilder("select * from transfers where partner_id = ?");
+        List<Object> params = new ArrayList<>(List.of(partnerId));
+        if (filter.status() != null) {
+            sql.append(" and status = ?");
+            params.add(filter.status().name());
+        }
+        if (filter.rail() != null) {
+            sql.append(" and rail = ?");
+            params.add(filter.rail());
+        }
+        if (filter.createdAfter() != null) {
+            sql.append(" and created_at > ?");
+            params.add(Timestamp.from(filter.createdAfter()));
+        }
+        if (cursor != null) {
+            Cursor position = Cursor.decode(cursor);
+            sql.append(" and (created_at, id) < (?, ?)");
+            params.add(Timestamp.from(position.createdAt()));
+            params.add(position.id());
+        }
+        sql.append(" order by created_at desc, id desc limit ?");
+        params.add(limit + 1);
+        List<Transfer> rows = jdbc.sql(sql.toString()).params(params).query(this::map).list();
+        boolean more = rows.size() > limit;
+        List<Transfer> page = more ? rows.subList(0, limit) : rows;
+        String next = more ? new Cursor(page.get(limit - 1).createdAt(), page.get(limit - 1).id()).encode() : null;
+        return new Page(page, next);
+    }
+
+    /**
+     * Moves a transfer to {@code to} if the state machine allows it from where it is now, with the given column
+     * changes, and writes the event of the change ({@code topic} null: the general transfer events topic).
+     */
+    @Transactional
+    public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
+        Transfer current = jdbc.sql("select * from transfers where id = ? for update").param(id).query(this::map)
+                .optional().orElseThrow(() -> new IllegalStateException("no transfer " + id));
+        if (!current.status().canMoveTo(to)) {
+            throw new IllegalTransitionException(id, current.status(), to);
+        }
+        jdbc.sql("""
+                update transfers set status = ?, updated_at = clock_timestamp(),
+                    rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
+                    routing_reason = coalesce(?, routing_reason), rail_reference = coalesce(?, rail_reference),
+                    failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
+                    release_at = ?
+                where id = ?""")
+                .params(to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
+                        changes.railReference(), changes.failureCode(), changes.failureReason(),
+                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), id)
+                .update();
+        recordTransition(id, current.status(), to, reason);
+        Transfer updated = require(id);
+        outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(), "transfer." + to.name().toLowerCase(),
+                TransferViews.of(updated));
+        return updated;
+    }
+
+    /** Cancels a transfer no rail has seen yet, and releases its hold. */
+    @Transactional
+    public Transfer cancel(UUID partnerId, UUID id) {
+        Transfer current = findForPartner(partnerId, id).orElseThrow(() -> ApiProblem.notFound("transfer " + id));
+        if (!current.status().isCancellable()) {
+            throw ApiProblem.conflict("not_cancellable", "a " + current.status()
+                    + " transfer can no longer be cancelled: only ACCEPTED, ROUTED or QUEUED ones can");
+        }
+        Transfer cancelled = transition(current.id(), TransferStatus.CANCELLED, "cancelled by partner",
+                Changes.NONE, null);
+        ledger.post(EntryRequest.move("transfer.release", id.toString(),
+                AccountKey.partner(partnerId.toString(), current.sourceCurrency(), AccountKind.IN_FLIGHT),
+                AccountKey.partner(partnerId.toString(), current.sourceCurrency(), AccountKind.AVAILABLE),
+                current.sourceAmountMinor()));
+        return cancelled;
+    }
+
+    public List<Map<String, Object>> transitions(UUID id) {
+        return jdbc.sql("select from_status, to_status, reason, at from transfer_transitions where transfer_id = ? "
+                + "order by id").param(id).query((rs, n) -> {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("from", rs.getString("from_status"));
+                    row.put("to", rs.getString("to_status"));
+                    row.put("reason", rs.getString("reason"));
+                    row.put("at", rs.getTimestamp("at").toInstant().toString());
+                    return row;
+                }).list();
+    }
+
+    private void recordTransition(UUID id, TransferStatus from, TransferStatus to, String reason) {
+        jdbc.sql("insert into transfer_transitions (transfer_id, from_status, to_status, reason) values (?, ?, ?, ?)")
+                .params(id, from == null ? null : from.name(), to.name(), reason).update();
+    }
+
+    private Map<String, Object> quoteView(FxRates.Quote quote) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("source_currency", quote.sourceCurrency().name());
+        view.put("destination_currency", quote.destinationCurrency().name());
+        view.put("mid_rate", quote.midRate().toPlainString());
+        view.put("spread_bps", quote.spreadBps());
+        view.put("applied_rate", quote.appliedRate().toPlainString());
+        view.put("source_amount", quote.sourceCurrency().fromMinor(quote.sourceAmountMinor()).toPlainString());
+        view.put("destination_amount",
+                quote.destinationCurrency().fromMinor(quote.destinationAmountMinor()).toPlainString());
+        view.put("quoted_at", quote.quotedAt().toString());
+        return view;
+    }
+
+    private Transfer map(ResultSet rs, int row) throws SQLException {
+        return new Transfer(rs.getObject("id", UUID.class), rs.getObject("partner_id", UUID.class),
+                TransferStatus.valueOf(rs.getString("status")), Protocol.parse(rs.getString("protocol")).orElseThrow(),
+                CurrencyCode.valueOf(rs.getString("source_currency")), rs.getLong("source_amount_minor"),
+                CurrencyCode.valueOf(rs.getString("destination_currency")), rs.getLong("destination_amount_minor"),
+                rs.getString("destination_country"), read(rs.getString("beneficiary")),
+                read(rs.getString("protocol_metadata")), read(rs.getString("metadata")), rs.getString("reference"),
+                read(rs.getString("quote")), rs.getString("rail"), rs.getString("fallback_rail"),
+                rs.getString("routing_reason"), rs.getString("rail_reference"), rs.getString("failure_code"),
+                rs.getString("failure_reason"), instant(rs.getTimestamp("release_at")),
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+    }
+
+    private static Instant instant(Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant();
+    }
+
+    private String write(Map<String, Object> value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not serialisable", e);
+        }
+    }
+
+    private Map<String, Object> read(String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return json.readValue(value, MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON is unreadable", e);
+        }
+    }
+
+    /** Columns a transition may set (null: unchanged; {@code releaseAt} is always set, null clears it). */
+    public record Changes(String rail, String fallbackRail, String routingReason, String railReference,
+            String failureCode, String failureReason, Instant releaseAt) {
+        public static final Changes NONE = new Changes(null, null, null, null, null, null, null);
+
+        public static Changes failure(String code, String reason) {
+            return new Changes(null, null, null, null, code, reason, null);
+        }
+    }
+
+    public record ListFilter(TransferStatus status, String rail, Instant createdAfter) {
+    }
+
+    public record Page(List<Transfer> data, String nextCursor) {
+    }
+
+    record Cursor(Instant createdAt, UUID id) {
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    (createdAt.toString() + "|" + id).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String cursor) {
+            try {
+                String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|");
+                return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
+            } catch (RuntimeException e) {
+                throw ApiProblem.badRequest("invalid_cursor", "the cursor is not one this API issued",
+                        "cursor");
+            }
+        }
+    }
+}
