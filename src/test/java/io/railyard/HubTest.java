@@ -12,6 +12,7 @@ import io.railyard.partner.Partners;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,12 +26,15 @@ import org.springframework.boot.test.autoconfigure.actuate.observability.AutoCon
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Base of the end-to-end tests: the whole hub on a random port, with its own embedded PostgreSQL and Kafka. Every
- * test class extending it shares one running hub (Spring's context cache), so tests create their own partners.
+ * test class extending it shares one running hub (Spring's context cache), so tests create their own partners. The
+ * port is chosen before start-up because the connectors' sandbox URLs are built from {@code server.port}.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 @AutoConfigureObservability
 public abstract class HubTest {
 
@@ -38,6 +42,8 @@ public abstract class HubTest {
     protected static final String OPS_PASSWORD = "ops-test-password";
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static final int FREE_PORT = freePort();
 
     @LocalServerPort
     protected int port;
@@ -49,6 +55,19 @@ public abstract class HubTest {
     protected Partners partners;
     @Autowired
     protected OpsUsers opsUsers;
+
+    @DynamicPropertySource
+    static void serverPort(DynamicPropertyRegistry registry) {
+        registry.add("server.port", () -> FREE_PORT);
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** A fresh partner with a key, funded with {@code funds} of each given currency. */
     protected TestPartner newPartner(String... funds) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.transfer.Protocol;
 import io.railyard.transfer.Transfer;
@@ -16,9 +17,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -37,13 +40,22 @@ public class RoutingTable {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final Path file;
+    private final Predicate<String> railExists;
     private volatile List<RoutingRule> rules;
     private volatile FileTime loadedVersion;
     private volatile String lastError;
 
-    public RoutingTable(@Value("${railyard.routing.table:${railyard.home}/config/routing.yaml}") Path file) {
+    @Autowired
+    public RoutingTable(@Value("${railyard.routing.table:${railyard.home}/config/routing.yaml}") String file,
+            ConnectorRegistry connectors) {
+        this(Path.of(file), rail -> connectors.find(rail).isPresent());
+    }
+
+    /** @param railExists whether a connector settles the named rail: a rule naming another is refused */
+    public RoutingTable(Path file, Predicate<String> railExists) {
         this.file = file;
-        this.rules = load(file);
+        this.railExists = railExists;
+        this.rules = load(file, railExists);
         this.loadedVersion = modified(file);
     }
 
@@ -65,7 +77,7 @@ public class RoutingTable {
         }
         loadedVersion = version;
         try {
-            rules = load(file);
+            rules = load(file, railExists);
             lastError = null;
             log.info("Routing table reloaded from {}: {} rules", file, rules.size());
             return true;
@@ -84,7 +96,7 @@ public class RoutingTable {
         return lastError;
     }
 
-    static List<RoutingRule> load(Path file) {
+    static List<RoutingRule> load(Path file, Predicate<String> railExists) {
         Table table;
         try {
             table = YAML.readValue(file.toFile(), Table.class);
@@ -97,7 +109,7 @@ public class RoutingTable {
         } else {
             Set<String> names = new HashSet<>();
             for (int i = 0; i < table.rules().size(); i++) {
-                check(table.rules().get(i), "rules[" + i + "]", names, faults);
+                check(table.rules().get(i), "rules[" + i + "]", names, railExists, faults);
             }
         }
         if (!faults.isEmpty()) {
@@ -106,7 +118,8 @@ public class RoutingTable {
         return List.copyOf(table.rules());
     }
 
-    private static void check(RoutingRule rule, String at, Set<String> names, List<String> faults) {
+    private static void check(RoutingRule rule, String at, Set<String> names, Predicate<String> railExists,
+            List<String> faults) {
         if (rule.name() == null || !names.add(rule.name())) {
             faults.add(at + ".name is missing or not unique");
         }
@@ -115,6 +128,11 @@ public class RoutingTable {
         }
         if (rule.fallback() != null && (!RAIL.matcher(rule.fallback()).matches() || rule.fallback().equals(rule.rail()))) {
             faults.add(at + ".fallback must name another connector");
+        }
+        for (String rail : new String[] {rule.rail(), rule.fallback()}) {
+            if (rail != null && RAIL.matcher(rail).matches() && !railExists.test(rail)) {
+                faults.add(at + " names rail '" + rail + "' but connectors/ has no such connector");
+            }
         }
         RoutingRule.Match match = rule.match();
         if (match != null) {

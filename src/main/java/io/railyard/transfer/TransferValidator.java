@@ -16,6 +16,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class TransferValidator {
 
+    private static final Pattern NAME = Pattern.compile("[^\"\\\\\\p{Cntrl}]+");
     private static final Pattern REFERENCE = Pattern.compile("[\\p{Alnum} ._:/#-]{1,64}");
     private static final Pattern CAIP2 = Pattern.compile("[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}");
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_.:-]{4,128}");
@@ -93,8 +94,8 @@ public class TransferValidator {
     private static String destination(TransferRequest.Destination d, CurrencyCode currency,
             Map<String, Object> beneficiary, String prefix, Violations violations) {
         if (d.name() != null) {
-            if (d.name().isBlank() || d.name().length() > 140) {
-                violations.add(prefix + "name", "1 to 140 characters");
+            if (d.name().isBlank() || d.name().length() > 140 || !NAME.matcher(d.name()).matches()) {
+                violations.add(prefix + "name", "1 to 140 characters, no quotes, backslashes or control characters");
             }
             beneficiary.put("name", d.name());
         }

@@ -31,7 +31,7 @@ class RoutingTableTest {
 
     @Test
     void theShippedTableRoutesEachCurrencyToItsRail() {
-        RoutingTable table = new RoutingTable(Path.of("config/routing.yaml"));
+        RoutingTable table = new RoutingTable(Path.of("config/routing.yaml"), rail -> true);
         assertThat(rail(table, transfer(CurrencyCode.BRL, "BR", Map.of("pix_key", "52998224725"), Protocol.API, 100)))
                 .isEqualTo("pix");
         assertThat(rail(table, transfer(CurrencyCode.MXN, "MX", Map.of(), Protocol.X402, 100))).isEqualTo("spei");
@@ -56,7 +56,7 @@ class RoutingTableTest {
                   - name: rest
                     rail: pix
                 """);
-        RoutingTable table = new RoutingTable(file);
+        RoutingTable table = new RoutingTable(file, rail -> true);
         RoutingTable.Decision big = table.decide(transfer(CurrencyCode.BRL, "BR", Map.of(), Protocol.API, 100_000))
                 .orElseThrow();
         assertThat(big).isEqualTo(new RoutingTable.Decision("ted", "pix", "rule big-brl"));
@@ -75,18 +75,25 @@ class RoutingTableTest {
                     rail: pix
                     fallback: pix
                 """);
-        assertThatThrownBy(() -> new RoutingTable(file)).hasMessageContaining("rules[0].match.currency")
+        assertThatThrownBy(() -> new RoutingTable(file, rail -> true)).hasMessageContaining("rules[0].match.currency")
                 .hasMessageContaining("rules[0].match.protocol").hasMessageContaining("rules[0].rail")
                 .hasMessageContaining("rules[1].name").hasMessageContaining("rules[1].fallback");
-        assertThatThrownBy(() -> new RoutingTable(write("rules: []"))).hasMessageContaining("no rules");
-        assertThatThrownBy(() -> new RoutingTable(write("rules:\n  - name: x\n    rail: pix\n    colour: red\n")))
+        assertThatThrownBy(() -> new RoutingTable(write("rules: []"), rail -> true)).hasMessageContaining("no rules");
+        assertThatThrownBy(() -> new RoutingTable(write("rules:\n  - name: x\n    rail: pix\n    colour: red\n"), rail -> true))
                 .hasMessageContaining("not readable");
+    }
+
+    @Test
+    void aRuleNamingARailWithoutAConnectorIsRefused() throws IOException {
+        Path file = write("rules:\n  - name: a\n    rail: pix\n    fallback: carrier\n");
+        assertThatThrownBy(() -> new RoutingTable(file, "pix"::equals))
+                .hasMessageContaining("names rail 'carrier' but connectors/ has no such connector");
     }
 
     @Test
     void anEditIsPickedUpAndAnInvalidEditKeepsTheTableInForce() throws IOException {
         Path file = write("rules:\n  - name: all\n    rail: pix\n");
-        RoutingTable table = new RoutingTable(file);
+        RoutingTable table = new RoutingTable(file, rail -> true);
         Transfer brl = transfer(CurrencyCode.BRL, "BR", Map.of(), Protocol.API, 100);
 
         Files.writeString(file, "rules:\n  - name: all\n    rail: ted\n");

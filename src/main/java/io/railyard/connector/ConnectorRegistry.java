@@ -1,0 +1,235 @@
+package io.railyard.connector;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.railyard.ledger.CurrencyCode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.apache.camel.support.PluginHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.stereotype.Component;
+
+/**
+ * Discovers the rail connectors: every folder of {@code connectors/} not starting with {@code _} holding a
+ * {@code connector.yaml} and its {@code *.camel.yaml} routes. Each is validated before Camel starts (descriptor shape,
+ * status map, required parameters set and matching their pattern, every {@code {{railyard.connectors.<rail>.x}}} the
+ * routes use declared) and its routes loaded. Any fault stops start-up with the file and the fault named.
+ */
+@Component("connectorRegistry")
+public class ConnectorRegistry implements CamelContextConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(ConnectorRegistry.class);
+    private static final Pattern RAIL = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Path directory;
+    private final ConfigurableEnvironment env;
+    private final Map<String, ConnectorDescriptor> connectors;
+
+    @Autowired
+    public ConnectorRegistry(@Value("${railyard.home}") String home, ConfigurableEnvironment env) {
+        this(Path.of(home), env);
+    }
+
+    public ConnectorRegistry(Path home, ConfigurableEnvironment env) {
+        this.directory = home.resolve("connectors");
+        this.env = env;
+        this.connectors = discover();
+    }
+
+    public Optional<ConnectorDescriptor> find(String rail) {
+        return Optional.ofNullable(connectors.get(rail));
+    }
+
+    public Map<String, ConnectorDescriptor> all() {
+        return connectors;
+    }
+
+    /** The hub's outcome for a status this rail reported; UNKNOWN when its status map lacks the status. */
+    public RailOutcome outcome(String rail, String railStatus) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        String mapped = connector == null || railStatus == null ? null : connector.statuses().get(railStatus);
+        return mapped == null ? RailOutcome.UNKNOWN : RailOutcome.valueOf(mapped);
+    }
+
+    @Override
+    public void beforeApplicationStart(CamelContext camel) {
+        for (String rail : connectors.keySet()) {
+            for (Path file : routeFiles(directory.resolve(rail))) {
+                Resource resource = PluginHelper.getResourceLoader(camel).resolveResource("file:" + file);
+                try {
+                    PluginHelper.getRoutesLoader(camel).loadRoutes(resource);
+                } catch (Exception e) {
+                    throw new IllegalStateException("connector " + rail + ": " + relative(file)
+                            + " cannot be loaded: " + rootMessage(e), e);
+                }
+            }
+            log.info("Connector {} loaded ({})", rail, connectors.get(rail).description());
+        }
+    }
+
+    @Override
+    public void afterApplicationStart(CamelContext camel) {
+        // nothing: the connectors' routes start with the context
+    }
+
+    private Map<String, ConnectorDescriptor> discover() {
+        if (!Files.isDirectory(directory)) {
+            throw new IllegalStateException("no connectors directory at " + directory.toAbsolutePath()
+                    + " (set RAILYARD_HOME to the folder holding routes/ and connectors/)");
+        }
+        Map<String, ConnectorDescriptor> found = new LinkedHashMap<>();
+        Map<String, Object> defaults = new LinkedHashMap<>();
+        try (Stream<Path> folders = Files.list(directory)) {
+            for (Path folder : folders.filter(Files::isDirectory).sorted().toList()) {
+                String rail = folder.getFileName().toString();
+                if (!rail.startsWith("_")) {
+                    found.put(rail, validate(rail, folder, defaults));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + directory + ": " + e.getMessage(), e);
+        }
+        env.getPropertySources().addLast(new MapPropertySource("railyard-connector-defaults", defaults));
+        return Map.copyOf(found);
+    }
+
+    private ConnectorDescriptor validate(String rail, Path folder, Map<String, Object> defaults) {
+        Path file = folder.resolve("connector.yaml");
+        List<String> faults = new ArrayList<>();
+        if (!RAIL.matcher(rail).matches()) {
+            faults.add("the folder name must be a rail name: lowercase letters, digits and dashes");
+        }
+        ConnectorDescriptor descriptor;
+        try {
+            descriptor = YAML.readValue(file.toFile(), DescriptorFile.class).toDescriptor();
+        } catch (IOException e) {
+            throw new IllegalStateException("connector " + rail + ": " + relative(file) + " is not valid: "
+                    + rootMessage(e), e);
+        }
+        if (!rail.equals(descriptor.rail())) {
+            faults.add("rail is '" + descriptor.rail() + "' but the folder is '" + rail + "'");
+        }
+        if (descriptor.currencies() == null || descriptor.currencies().isEmpty()) {
+            faults.add("currencies lists none");
+        } else {
+            descriptor.currencies().stream().filter(c -> CurrencyCode.parse(c).isEmpty())
+                    .forEach(c -> faults.add("currency " + c + " is not one of USD, BRL, MXN, USDC"));
+        }
+        if (descriptor.statuses() == null || descriptor.statuses().isEmpty()) {
+            faults.add("statuses maps no rail status");
+        } else {
+            descriptor.statuses().forEach((status, outcome) -> {
+                if (!RailOutcome.mappable(outcome)) {
+                    faults.add("statuses." + status + " maps to '" + outcome
+                            + "', not one of PENDING, SETTLED, FAILED, RETURNED");
+                }
+            });
+        }
+        Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
+                : descriptor.parameters();
+        parameters.forEach((name, parameter) -> {
+            String key = "railyard.connectors." + rail + "." + name;
+            String value = env.getProperty(key, parameter.defaultValue() == null ? "" : parameter.defaultValue());
+            if (value.isEmpty() && parameter.required()) {
+                faults.add("parameter " + name + " is required: set " + key);
+            } else if (!value.isEmpty() && parameter.pattern() != null && !value.matches(parameter.pattern())) {
+                faults.add("parameter " + name + (parameter.secret() ? " (secret)" : " = '" + value + "'")
+                        + " does not match " + parameter.pattern());
+            }
+            if (env.getProperty(key) == null && parameter.defaultValue() != null) {
+                defaults.put(key, parameter.defaultValue());
+            }
+        });
+        List<Path> routes = routeFiles(folder);
+        if (routes.isEmpty()) {
+            faults.add("no *.camel.yaml route file");
+        }
+        for (Path route : routes) {
+            for (String used : usedParameters(rail, route)) {
+                if (!parameters.containsKey(used)) {
+                    faults.add(relative(route) + " uses {{railyard.connectors." + rail + "." + used
+                            + "}} which connector.yaml does not declare");
+                }
+            }
+        }
+        if (!faults.isEmpty()) {
+            throw new IllegalStateException("connector " + rail + " (" + relative(file) + ") is invalid: "
+                    + String.join("; ", faults));
+        }
+        return descriptor;
+    }
+
+    private static TreeSet<String> usedParameters(String rail, Path route) {
+        TreeSet<String> used = new TreeSet<>();
+        try {
+            Matcher m = Pattern.compile("\\{\\{railyard\\.connectors\\." + Pattern.quote(rail)
+                    + "\\.([a-zA-Z0-9-]+)").matcher(Files.readString(route));
+            while (m.find()) {
+                used.add(m.group(1));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + route + ": " + e.getMessage(), e);
+        }
+        return used;
+    }
+
+    private static List<Path> routeFiles(Path folder) {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".camel.yaml")).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String relative(Path file) {
+        return "connectors/" + directory.relativize(file);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** The file's shape: kebab-case keys as an integration engineer writes them. */
+    record DescriptorFile(String rail, String description, List<String> currencies,
+            Map<String, ParameterFile> parameters, Map<String, String> statuses) {
+        ConnectorDescriptor toDescriptor() {
+            Map<String, ConnectorDescriptor.Parameter> params = new LinkedHashMap<>();
+            if (parameters != null) {
+                parameters.forEach((name, p) -> params.put(name, new ConnectorDescriptor.Parameter(p == null ? null
+                        : p.description(), p != null && Boolean.TRUE.equals(p.required()), p == null ? null : p.value(),
+                        p == null ? null : p.pattern(), p != null && Boolean.TRUE.equals(p.secret()))));
+            }
+            return new ConnectorDescriptor(rail, description, currencies, params, statuses);
+        }
+    }
+
+    record ParameterFile(String description, Boolean required, @JsonProperty("default") String value, String pattern,
+            Boolean secret) {
+    }
+}

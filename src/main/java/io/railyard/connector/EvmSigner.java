@@ -1,0 +1,102 @@
+package io.railyard.connector;
+
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.camel.Exchange;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionEncoder;
+import org.web3j.utils.Numeric;
+
+/**
+ * Signs ERC-20 {@code transfer(to, amount)} transactions for EVM rails (Base USDC). Cryptography is the one thing a
+ * YAML connector cannot do, so it lives here, usable by any EVM rail. The signed bytes are stored per transfer before
+ * they are sent: every retry sends the same transaction (same hash), and the nonce of a transfer is never reused.
+ */
+@Component("evmSigner")
+public class EvmSigner {
+
+    private final JdbcClient jdbc;
+
+    public EvmSigner(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * Reads properties {@code evmPrivateKey}, {@code evmChainId}, {@code evmContract}, {@code evmGasPrice},
+     * {@code evmGasLimit}, {@code evmChainNonce} (the node's pending nonce of the sender) and the claimed transfer's;
+     * sets {@code evmRawTx} and {@code railyardRailReference} (the transaction hash).
+     */
+    @Transactional
+    public void sign(Exchange exchange) {
+        String rail = exchange.getProperty("railyardRail", String.class);
+        UUID transferId = UUID.fromString(exchange.getProperty("railyardTransferId", String.class));
+        Optional<Map<String, Object>> signed = jdbc.sql("select raw_tx, tx_hash from evm_transactions where transfer_id = ?")
+                .param(transferId).query().listOfRows().stream().findFirst();
+        if (signed.isEmpty()) {
+            Credentials credentials = Credentials.create(exchange.getProperty("evmPrivateKey", String.class));
+            String sender = credentials.getAddress().toLowerCase();
+            long chainNonce = Numeric.toBigInt(exchange.getProperty("evmChainNonce", String.class)).longValueExact();
+            long storedNext = jdbc.sql("select coalesce(max(nonce) + 1, 0) from evm_transactions where rail = ? and sender = ?")
+                    .params(rail, sender).query(Long.class).single();
+            long nonce = Math.max(chainNonce, storedNext);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> destination = (Map<String, Object>) exchange.getProperty("railyardTransfer", Map.class)
+                    .get("destination");
+            String data = FunctionEncoder.encode(new Function("transfer", List.of(
+                    new Address((String) destination.get("address")),
+                    new Uint256(BigInteger.valueOf(exchange.getProperty("railyardAmountMinor", Long.class)))),
+                    List.of()));
+            RawTransaction transaction = RawTransaction.createTransaction(BigInteger.valueOf(nonce),
+                    new BigInteger(exchange.getProperty("evmGasPrice", String.class)),
+                    new BigInteger(exchange.getProperty("evmGasLimit", String.class)),
+                    exchange.getProperty("evmContract", String.class), data);
+            byte[] bytes = TransactionEncoder.signMessage(transaction,
+                    Long.parseLong(exchange.getProperty("evmChainId", String.class)), credentials);
+            String raw = Numeric.toHexString(bytes);
+            String hash = Numeric.toHexString(Hash.sha3(bytes));
+            // the (rail, sender, nonce) key refuses a concurrent signer that picked the same nonce: it retries
+            jdbc.sql("insert into evm_transactions (transfer_id, rail, sender, nonce, raw_tx, tx_hash) values (?, ?, ?, ?, ?, ?)")
+                    .params(transferId, rail, sender, nonce, raw, hash).update();
+            signed = Optional.of(Map.of("raw_tx", raw, "tx_hash", hash));
+        }
+        exchange.setProperty("evmRawTx", signed.get().get("raw_tx"));
+        exchange.setProperty("railyardRailReference", signed.get().get("tx_hash"));
+    }
+
+    /** Sets {@code evmSender}: the address of {@code evmPrivateKey}, whose nonce the node is asked for. */
+    public void prepare(Exchange exchange) {
+        exchange.setProperty("evmSender", Credentials.create(exchange.getProperty("evmPrivateKey", String.class))
+                .getAddress());
+    }
+
+    /**
+     * From the receipt (body: JSON-RPC response as a map) and the chain head ({@code evmHead}), the rail status:
+     * {@code pending} (no receipt, or fewer than {@code evmConfirmations} blocks), {@code confirmed} or {@code reverted}.
+     */
+    public void receiptStatus(Exchange exchange) {
+        Map<?, ?> receipt = exchange.getIn().getBody(Map.class).get("result") instanceof Map<?, ?> r ? r : null;
+        String status;
+        if (receipt == null || receipt.get("blockNumber") == null) {
+            status = "pending";
+        } else {
+            long mined = Numeric.toBigInt((String) receipt.get("blockNumber")).longValueExact();
+            long head = Numeric.toBigInt(exchange.getProperty("evmHead", String.class)).longValueExact();
+            long needed = Long.parseLong(exchange.getProperty("evmConfirmations", String.class));
+            boolean success = "0x1".equals(receipt.get("status"));
+            status = !success ? "reverted" : head - mined + 1 >= needed ? "confirmed" : "pending";
+        }
+        exchange.setProperty("railyardRailStatus", status);
+    }
+}

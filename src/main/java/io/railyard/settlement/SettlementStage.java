@@ -1,0 +1,163 @@
+package io.railyard.settlement;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.EntryRequest;
+import io.railyard.ledger.Ledger;
+import io.railyard.transfer.Transfer;
+import io.railyard.transfer.TransferStatus;
+import io.railyard.transfer.Transfers;
+import java.io.IOException;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The only stage that turns rail outcomes into money movements. Consumes {@code railyard.settlement.result.v1} (route
+ * {@code settlement.result.apply}); each result is applied once (its id is recorded in the same transaction):
+ * <ul>
+ * <li>SETTLED: in flight → the rail's settlement account (through FX clearing when currencies differ);</li>
+ * <li>FAILED, or RETURNED before settlement: the hold goes back to the partner;</li>
+ * <li>RETURNED after settlement (a late return): the settlement is reversed back to the partner;</li>
+ * <li>PENDING: nothing moves, the recheck sweep asks again; UNKNOWN: nothing moves, flagged for review.</li>
+ * </ul>
+ */
+@Component("settlementStage")
+public class SettlementStage {
+
+    private static final Logger log = LoggerFactory.getLogger(SettlementStage.class);
+
+    private final Transfers transfers;
+    private final Ledger ledger;
+    private final JdbcClient jdbc;
+    private final ObjectMapper json;
+
+    public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json) {
+        this.transfers = transfers;
+        this.ledger = ledger;
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    @Transactional
+    public void apply(String message) throws IOException {
+        JsonNode result = json.readTree(message);
+        String resultId = result.path("result_id").asText();
+        UUID id = UUID.fromString(result.path("transfer_id").asText());
+        String outcome = result.path("outcome").asText();
+        String railStatus = text(result, "rail_status");
+        String reference = text(result, "rail_reference");
+        Transfer transfer = transfers.find(id).orElse(null);
+        if (transfer == null) {
+            log.error("Settlement result {} names an unknown transfer", resultId);
+            return;
+        }
+        if (!"PENDING".equals(outcome) && !record(resultId, transfer, outcome, railStatus, reference)) {
+            return; // a duplicated confirmation: applied before
+        }
+        jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
+                .params(railStatus, reference, id).update();
+        switch (outcome) {
+            case "SETTLED" -> settle(transfer, reference);
+            case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"));
+            case "RETURNED" -> giveBack(transfer, text(result, "failure_code"), text(result, "failure_reason"));
+            case "PENDING" -> { } // the recheck sweep asks again
+            default -> {
+                jdbc.sql("update transfers set needs_review = true where id = ?").param(id).update();
+                log.warn("Transfer {}: {} reported status '{}' its connector does not map: left for reconciliation",
+                        id, transfer.rail(), railStatus);
+            }
+        }
+    }
+
+    private boolean record(String resultId, Transfer transfer, String outcome, String railStatus, String reference) {
+        return jdbc.sql("""
+                insert into settlement_results (result_id, transfer_id, rail, outcome, rail_status, rail_reference, applied)
+                values (?, ?, ?, ?, ?, ?, true) on conflict (result_id) do nothing""")
+                .params(resultId, transfer.id(), String.valueOf(transfer.rail()), outcome, railStatus, reference)
+                .update() == 1;
+    }
+
+    private void settle(Transfer transfer, String reference) {
+        if (!transfer.status().canMoveTo(TransferStatus.SETTLED)) {
+            log.warn("Transfer {} is {}: a SETTLED result from {} is not applied", transfer.id(), transfer.status(),
+                    transfer.rail());
+            flag(transfer);
+            return;
+        }
+        transfers.transition(transfer.id(), TransferStatus.SETTLED, "settled on " + transfer.rail(),
+                new Transfers.Changes(null, null, null, reference, null, null, null), null);
+        jdbc.sql("update transfers set settled_at = clock_timestamp(), next_attempt_at = null where id = ?")
+                .param(transfer.id()).update();
+        ledger.post(settlement("transfer.settle", transfer, 1));
+    }
+
+    private void fail(Transfer transfer, String code, String reason) {
+        if (!transfer.status().canMoveTo(TransferStatus.FAILED)) {
+            flag(transfer);
+            return;
+        }
+        transfers.transition(transfer.id(), TransferStatus.FAILED, "failed on " + transfer.rail(),
+                Transfers.Changes.failure(code == null ? "rail_failed" : code, reason), null);
+        release(transfer);
+    }
+
+    private void giveBack(Transfer transfer, String code, String reason) {
+        if (!transfer.status().canMoveTo(TransferStatus.RETURNED)) {
+            flag(transfer);
+            return;
+        }
+        transfers.transition(transfer.id(), TransferStatus.RETURNED, "returned by " + transfer.rail(),
+                Transfers.Changes.failure(code == null ? "returned" : code, reason), null);
+        if (transfer.status() == TransferStatus.SETTLED) {
+            ledger.post(settlement("transfer.return", transfer, -1));
+        } else {
+            release(transfer);
+        }
+    }
+
+    private void release(Transfer transfer) {
+        jdbc.sql("update transfers set next_attempt_at = null where id = ?").param(transfer.id()).update();
+        ledger.post(EntryRequest.move("transfer.release", transfer.id().toString(),
+                partner(transfer, AccountKind.IN_FLIGHT), partner(transfer, AccountKind.AVAILABLE),
+                transfer.sourceAmountMinor()));
+    }
+
+    /**
+     * Settlement (direction 1): in flight → rail. A return (−1) reverses it into the partner's available balance. A
+     * conversion passes through the house's FX clearing accounts, so each currency balances on its own.
+     */
+    private EntryRequest settlement(String kind, Transfer t, int direction) {
+        AccountKey from = direction > 0 ? partner(t, AccountKind.IN_FLIGHT) : partner(t, AccountKind.AVAILABLE);
+        AccountKey rail = AccountKey.rail(t.rail(), t.destinationCurrency(), AccountKind.SETTLEMENT);
+        EntryRequest.Builder entry = EntryRequest.builder(kind, t.id().toString())
+                .description(kind + " " + t.id() + " on " + t.rail());
+        if (t.sourceCurrency() == t.destinationCurrency()) {
+            return entry.leg(from, -direction * t.sourceAmountMinor()).leg(rail, direction * t.sourceAmountMinor())
+                    .build();
+        }
+        return entry.leg(from, -direction * t.sourceAmountMinor())
+                .leg(AccountKey.house(t.sourceCurrency(), AccountKind.FX_CLEARING), direction * t.sourceAmountMinor())
+                .leg(AccountKey.house(t.destinationCurrency(), AccountKind.FX_CLEARING),
+                        -direction * t.destinationAmountMinor())
+                .leg(rail, direction * t.destinationAmountMinor()).build();
+    }
+
+    private static AccountKey partner(Transfer t, AccountKind kind) {
+        return AccountKey.partner(t.partnerId().toString(), t.sourceCurrency(), kind);
+    }
+
+    private void flag(Transfer transfer) {
+        jdbc.sql("update transfers set needs_review = true where id = ?").param(transfer.id()).update();
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+}

@@ -1,0 +1,102 @@
+package io.railyard.connector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.mock.env.MockEnvironment;
+
+/** Start-up validation of connectors/: every fault named with its file. */
+class ConnectorRegistryTest {
+
+    @TempDir
+    Path home;
+    MockEnvironment env;
+
+    @BeforeEach
+    void copyTheShippedConnectors() throws IOException {
+        env = new MockEnvironment();
+        for (String rail : new String[] {"pix", "spei", "circle-usdc", "base-usdc", "_template"}) {
+            Path target = Files.createDirectories(home.resolve("connectors").resolve(rail));
+            try (var files = Files.list(Path.of("connectors", rail))) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, target.resolve(file.getFileName()));
+                }
+            }
+        }
+        env.setProperty("railyard.connectors.pix.base-url", "http://localhost:1/sandbox/pix");
+        env.setProperty("railyard.connectors.pix.api-key", "k");
+        env.setProperty("railyard.connectors.spei.base-url", "http://localhost:1/sandbox/spei");
+        env.setProperty("railyard.connectors.spei.firma", "f");
+        env.setProperty("railyard.connectors.circle-usdc.base-url", "http://localhost:1/sandbox/circle");
+        env.setProperty("railyard.connectors.circle-usdc.api-key", "k");
+        env.setProperty("railyard.connectors.circle-usdc.source-wallet-id", "1000066041");
+        env.setProperty("railyard.connectors.base-usdc.rpc-url", "http://localhost:1/sandbox/base/rpc");
+        env.setProperty("railyard.connectors.base-usdc.private-key",
+                "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+    }
+
+    @Test
+    void theShippedConnectorsAreDiscoveredAndTheTemplateIsNot() {
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.all()).containsOnlyKeys("pix", "spei", "circle-usdc", "base-usdc");
+        assertThat(registry.outcome("pix", "CONCLUIDA")).isEqualTo(RailOutcome.SETTLED);
+        assertThat(registry.outcome("circle-usdc", "failed:transaction_returned")).isEqualTo(RailOutcome.RETURNED);
+        assertThat(registry.outcome("spei", "Devuelta")).isEqualTo(RailOutcome.RETURNED);
+        assertThat(registry.outcome("pix", "SOMETHING_NEW")).as("no wildcard").isEqualTo(RailOutcome.UNKNOWN);
+        assertThat(env.getProperty("railyard.connectors.pix.timeout-ms")).as("defaults published").isEqualTo("5000");
+    }
+
+    @Test
+    void aMissingRequiredParameterIsNamed() {
+        MockEnvironment bare = new MockEnvironment();
+        bare.setProperty("railyard.connectors.pix.base-url", "http://x");
+        assertThatThrownBy(() -> new ConnectorRegistry(home, bare))
+                .hasMessageContaining("connector base-usdc (connectors/base-usdc/connector.yaml) is invalid")
+                .hasMessageContaining("parameter rpc-url is required: set railyard.connectors.base-usdc.rpc-url");
+    }
+
+    @Test
+    void aParameterNotMatchingItsPatternIsNamedButASecretValueIsNotShown() {
+        env.setProperty("railyard.connectors.base-usdc.private-key", "not-hex-secret");
+        env.setProperty("railyard.connectors.pix.timeout-ms", "soon");
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("parameter private-key (secret) does not match")
+                .hasMessageNotContaining("not-hex-secret");
+    }
+
+    @Test
+    void aStatusMappedToSomethingElseThanAnOutcomeStopsStartUp() throws IOException {
+        Path descriptor = home.resolve("connectors/pix/connector.yaml");
+        Files.writeString(descriptor, Files.readString(descriptor).replace("CONCLUIDA: SETTLED", "CONCLUIDA: DONE"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connectors/pix/connector.yaml")
+                .hasMessageContaining("statuses.CONCLUIDA maps to 'DONE'");
+    }
+
+    @Test
+    void malformedYamlStopsStartUpNamingTheFile() throws IOException {
+        Files.writeString(home.resolve("connectors/spei/connector.yaml"), "rail: spei\nstatuses: [oops\n");
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connector spei: connectors/spei/connector.yaml is not valid");
+    }
+
+    @Test
+    void aRouteUsingAnUndeclaredParameterIsRefused() throws IOException {
+        Path route = home.resolve("connectors/pix/payout.camel.yaml");
+        Files.writeString(route, Files.readString(route) + "\n# {{railyard.connectors.pix.client-secret}}\n");
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connectors/pix/payout.camel.yaml uses {{railyard.connectors.pix.client-secret}}");
+    }
+
+    @Test
+    void aMissingConnectorsDirectoryIsExplained() {
+        assertThatThrownBy(() -> new ConnectorRegistry(home.resolve("elsewhere"), env))
+                .hasMessageContaining("no connectors directory").hasMessageContaining("RAILYARD_HOME");
+    }
+}
