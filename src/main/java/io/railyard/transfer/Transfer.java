@@ -10,6 +10,6 @@ public record Transfer(UUID id, UUID partnerId, TransferStatus status, Protocol 
         long sourceAmountMinor, CurrencyCode destinationCurrency, long destinationAmountMinor, String destinationCountry,
         Map<String, Object> beneficiary, Map<String, Object> protocolMetadata, Map<String, Object> metadata,
         String reference, Map<String, Object> quote, String rail, String fallbackRail, String routingReason,
-        String railReference, String failureCode, String failureReason, Instant releaseAt, Instant createdAt,
-        Instant updatedAt) {
+        String railReference, String failureCode, String failureReason, Instant releaseAt, UUID batchId,
+        Instant createdAt, Instant updatedAt) {
 }

@@ -36,6 +36,7 @@ public final class TransferViews {
         if (t.failureCode() != null) {
             view.put("failure", Map.of("code", t.failureCode(), "reason", String.valueOf(t.failureReason())));
         }
+        putIfPresent(view, "batch_id", t.batchId() == null ? null : t.batchId().toString());
         putIfPresent(view, "release_at", t.releaseAt() == null ? null : t.releaseAt().toString());
         view.put("created_at", t.createdAt().toString());
         view.put("updated_at", t.updatedAt().toString());

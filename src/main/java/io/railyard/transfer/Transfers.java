@@ -59,6 +59,12 @@ public class Transfers {
      */
     @Transactional
     public Transfer accept(UUID partnerId, TransferValidator.Valid request) {
+        return accept(partnerId, request, null);
+    }
+
+    /** Accepts a transfer that is an item of a batch. */
+    @Transactional
+    public Transfer accept(UUID partnerId, TransferValidator.Valid request, UUID batchId) {
         UUID id = UUID.randomUUID();
         FxRates.Quote quote = fx.quote(request.sourceCurrency(), request.sourceAmountMinor(),
                 request.destinationCurrency());
@@ -70,13 +76,13 @@ public class Transfers {
         jdbc.sql("""
                 insert into transfers (id, partner_id, status, protocol, source_currency, source_amount_minor,
                     destination_currency, destination_amount_minor, destination_country, beneficiary, protocol_metadata,
-                    metadata, reference, quote)
-                values (?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?::jsonb)""")
+                    metadata, reference, quote, batch_id)
+                values (?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?)""")
                 .params(id, partnerId, request.protocol().code(), request.sourceCurrency().name(),
                         request.sourceAmountMinor(), request.destinationCurrency().name(),
                         quote.destinationAmountMinor(), request.destinationCountry(), write(request.beneficiary()),
                         write(request.protocolMetadata()), write(request.metadata()), request.reference(),
-                        converted ? write(quoteView(quote)) : null)
+                        converted ? write(quoteView(quote)) : null, batchId)
                 .update();
         ledger.post(EntryRequest.move("transfer.hold", id.toString(),
                 AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.AVAILABLE),
@@ -220,7 +226,7 @@ public class Transfers {
                 read(rs.getString("quote")), rs.getString("rail"), rs.getString("fallback_rail"),
                 rs.getString("routing_reason"), rs.getString("rail_reference"), rs.getString("failure_code"),
                 rs.getString("failure_reason"), instant(rs.getTimestamp("release_at")),
-                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+                rs.getObject("batch_id", UUID.class), rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
     }
 
     private static Instant instant(Timestamp timestamp) {

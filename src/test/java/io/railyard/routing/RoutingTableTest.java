@@ -26,7 +26,7 @@ class RoutingTableTest {
             long amountMinor) {
         return new Transfer(UUID.randomUUID(), UUID.randomUUID(), TransferStatus.ACCEPTED, protocol, currency,
                 amountMinor, currency, amountMinor, country, beneficiary, null, null, "ref", null, null, null, null,
-                null, null, null, null, Instant.now(), Instant.now());
+                null, null, null, null, null, Instant.now(), Instant.now());
     }
 
     @Test

@@ -1,0 +1,29 @@
+package io.railyard.batch;
+
+import javax.sql.DataSource;
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.processor.aggregate.UseLatestAggregationStrategy;
+import org.apache.camel.processor.aggregate.jdbc.PostgresAggregationRepository;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/** The batch completion aggregator's persistent state (tables batch_completion*), so a crash loses no aggregation. */
+@Configuration
+class BatchConfig {
+
+    @Bean
+    PostgresAggregationRepository batchCompletionRepository(PlatformTransactionManager transactions,
+            DataSource dataSource) {
+        PostgresAggregationRepository repository = new PostgresAggregationRepository(transactions, "batch_completion",
+                dataSource);
+        repository.setUseRecovery(true);
+        return repository;
+    }
+
+    /** Completion is decided from the database, so the latest event of a batch is all the aggregate needs. */
+    @Bean
+    AggregationStrategy batchLatestEvent() {
+        return new UseLatestAggregationStrategy();
+    }
+}
