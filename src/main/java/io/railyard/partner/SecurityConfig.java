@@ -3,9 +3,13 @@ package io.railyard.partner;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
 import jakarta.servlet.DispatcherType;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
@@ -23,6 +27,23 @@ import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
  */
 @Configuration
 class SecurityConfig {
+
+    /**
+     * The rail sandboxes ({@code /sandbox/**}, local and tests only) check each rail's own credentials (any bearer
+     * token, {@code X-Firma}, {@code X-Api-Key}); they must never meet the partner key filter, which would refuse
+     * those tokens. Hence a chain of their own, ahead of the main one, rather than a permitAll in it.
+     */
+    @Bean
+    @Order(1)
+    @ConditionalOnProperty(name = "railyard.sandbox.enabled", havingValue = "true")
+    SecurityFilterChain sandboxFilterChain(HttpSecurity http) throws Exception {
+        return http.securityMatcher("/sandbox/**")
+                .authorizeHttpRequests(auth -> auth.anyRequest().permitAll())
+                .csrf(AbstractHttpConfigurer::disable)
+                .requestCache(AbstractHttpConfigurer::disable)
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .build();
+    }
 
     @Bean
     SecurityFilterChain securityFilterChain(HttpSecurity http, Partners partners, ProblemWriter problems)

@@ -1,0 +1,271 @@
+package io.railyard.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.security.SignatureException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.SignedRawTransaction;
+import org.web3j.crypto.TransactionDecoder;
+import org.web3j.crypto.transaction.type.Transaction2930;
+import org.web3j.utils.Numeric;
+
+/**
+ * Base (EVM, chain 8453) JSON-RPC simulator that executes USDC {@code transfer(address,uint256)} transactions only.
+ * A transaction is keyed by its hash (the same raw bytes sent again are one execution) and by (sender, nonce): another
+ * transaction reusing a nonce is refused "nonce too low". Blocks advance every 200 ms; a receipt is null until the
+ * transaction settles, then status 0x1 with the ERC-20 Transfer log, or 0x0 (reverted, no logs) when a fault fails
+ * it. A chain has no returns: {@code return_rate} leaves a transfer successful.
+ */
+@RestController
+@SandboxEnabled
+@RequestMapping("/sandbox/base")
+class BaseSandbox extends RailEndpoint {
+
+    static final long CHAIN_ID = 8453;
+    static final int USDC_DECIMALS = 6;
+    private static final String GAS_PRICE = "0x3b9aca00";
+    private static final String GAS_USED = "0xfde8";
+    private static final String TRANSFER_SELECTOR = "a9059cbb";
+    private static final String TRANSFER_TOPIC = Hash.sha3String("Transfer(address,address,uint256)");
+    private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
+    private static final Pattern HEX = Pattern.compile("0x([0-9a-fA-F]{2})+");
+    private static final long FIRST_BLOCK = 30_000_000;
+    private static final Duration BLOCK_TIME = Duration.ofMillis(200);
+
+    /** One USDC transfer; addresses lowercase, amount in base units (6 decimals). */
+    record Transfer(String from, String to, BigInteger units, long nonce) {
+    }
+
+    /** A JSON-RPC error answered to the caller (HTTP 200). */
+    private static final class RpcError extends RuntimeException {
+        final int code;
+
+        RpcError(int code, String message) {
+            super(message, null, false, false);
+            this.code = code;
+        }
+    }
+
+    private final Rail<Transfer> rail;
+    private final String usdcContract;
+    private final ObjectMapper json;
+    private final Instant genesis;
+
+    BaseSandbox(Sandbox sandbox, ObjectMapper json,
+            @Value("${railyard.sandbox.base.usdc-contract:0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913}") String usdc) {
+        this.rail = sandbox.rail("base");
+        this.json = json;
+        this.usdcContract = usdc.toLowerCase(Locale.ROOT);
+        this.genesis = rail.now();
+    }
+
+    @PostMapping("/rpc")
+    ObjectNode rpc(@RequestBody JsonNode request) {
+        JsonNode id = request.path("id").isMissingNode() ? NullNode.getInstance() : request.path("id");
+        try {
+            if (!request.isObject() || !"2.0".equals(request.path("jsonrpc").asText())
+                    || !request.path("method").isTextual()) {
+                throw new RpcError(-32600, "invalid request: send one JSON-RPC 2.0 request object (no batches)");
+            }
+            JsonNode params = request.path("params");
+            Object result = switch (request.path("method").asText()) {
+                case "eth_chainId" -> hex(CHAIN_ID);
+                case "eth_blockNumber" -> hex(blockAt(rail.now()));
+                case "eth_gasPrice" -> GAS_PRICE;
+                case "eth_estimateGas" -> GAS_USED;
+                case "eth_getTransactionCount" -> hex(nextNonce(param(params, 0, ADDRESS, "address")));
+                case "eth_sendRawTransaction" -> send(param(params, 0, HEX, "raw transaction"));
+                case "eth_getTransactionReceipt" -> receipt(param(params, 0, HEX, "transaction hash"));
+                default -> throw new RpcError(-32601, "the method " + request.path("method").asText()
+                        + " does not exist/is not available");
+            };
+            return response(id).set("result", result == null ? NullNode.getInstance() : json.valueToTree(result));
+        } catch (RpcError e) {
+            return error(id, e.code, e.getMessage());
+        } catch (RailError e) {
+            // The only refusal the rail makes here: (sender, nonce) already taken by another transaction.
+            return error(id, -32000, e.kind() == RailError.Kind.REFERENCE_TAKEN ? "nonce too low" : e.getMessage());
+        }
+    }
+
+    /** The transfers reconciliation reads, as an indexer would list them: created in [from, to). */
+    @GetMapping("/transfers")
+    Map<String, Object> transfers(@RequestParam(required = false) String from,
+            @RequestParam(required = false) String to) {
+        List<Payout<Transfer>> payouts = rail.statement(time(from, "from", Instant.EPOCH),
+                time(to, "to", Instant.now().plusSeconds(1)));
+        return Map.of("transfers", payouts.stream().map(this::transferView).toList());
+    }
+
+    private String send(String raw) {
+        RawTransaction tx;
+        try {
+            tx = TransactionDecoder.decode(raw);
+        } catch (RuntimeException e) {
+            throw new RpcError(-32602, "invalid raw transaction: not an RLP-encoded transaction");
+        }
+        if (!(tx instanceof SignedRawTransaction signed)) {
+            throw new RpcError(-32000, "transaction is not signed");
+        }
+        Long chainId = tx.getTransaction() instanceof Transaction2930 typed ? typed.getChainId() : signed.getChainId();
+        if (chainId == null || chainId != CHAIN_ID) {
+            throw new RpcError(-32000, "invalid chain id: " + chainId + " (Base is " + CHAIN_ID + ")");
+        }
+        String from;
+        try {
+            from = signed.getFrom().toLowerCase(Locale.ROOT);
+        } catch (SignatureException e) {
+            throw new RpcError(-32000, "invalid sender");
+        }
+        if (!usdcContract.equalsIgnoreCase(tx.getTo())) {
+            throw new RpcError(-32000, "the sandbox executes USDC transfers only: to must be " + usdcContract);
+        }
+        if (tx.getValue() != null && tx.getValue().signum() != 0) {
+            throw new RpcError(-32000, "execution reverted: USDC is not payable");
+        }
+        String data = Numeric.cleanHexPrefix(tx.getData() == null ? "" : tx.getData()).toLowerCase(Locale.ROOT);
+        if (data.length() != 8 + 128 || !data.startsWith(TRANSFER_SELECTOR) || !data.startsWith("0".repeat(24), 8)) {
+            throw new RpcError(-32000, "execution reverted: data is not transfer(address,uint256)");
+        }
+        String recipient = "0x" + data.substring(32, 72);
+        BigInteger units = new BigInteger(data.substring(72), 16);
+        if (units.signum() == 0) {
+            throw new RpcError(-32000, "execution reverted: transfer amount is zero");
+        }
+        long nonce = tx.getNonce().longValueExact();
+        String hash = Hash.sha3(raw).toLowerCase(Locale.ROOT);
+        rail.create(hash, new Transfer(from, recipient, units, nonce), new BigDecimal(units, USDC_DECIMALS),
+                () -> from + "/" + nonce);
+        return hash;
+    }
+
+    private Map<String, Object> receipt(String hash) {
+        Payout<Transfer> payout = rail.byKey(hash.toLowerCase(Locale.ROOT)).orElse(null);
+        if (payout == null) {
+            return null;
+        }
+        Payout.Phase phase = rail.phase(payout);
+        if (phase == Payout.Phase.PENDING) {
+            return null;
+        }
+        Transfer transfer = payout.detail();
+        boolean success = phase != Payout.Phase.FAILED;
+        long block = blockAt(payout.settledAt());
+        Map<String, Object> receipt = new LinkedHashMap<>();
+        receipt.put("transactionHash", payout.key());
+        receipt.put("transactionIndex", "0x0");
+        receipt.put("blockHash", blockHash(block));
+        receipt.put("blockNumber", hex(block));
+        receipt.put("from", transfer.from());
+        receipt.put("to", usdcContract);
+        receipt.put("gasUsed", GAS_USED);
+        receipt.put("cumulativeGasUsed", GAS_USED);
+        receipt.put("effectiveGasPrice", GAS_PRICE);
+        receipt.put("status", success ? "0x1" : "0x0");
+        receipt.put("logs", success ? List.of(transferLog(payout, block)) : List.of());
+        return receipt;
+    }
+
+    private Map<String, Object> transferLog(Payout<Transfer> payout, long block) {
+        Transfer transfer = payout.detail();
+        Map<String, Object> log = new LinkedHashMap<>();
+        log.put("address", usdcContract);
+        log.put("topics", List.of(TRANSFER_TOPIC, topic(transfer.from()), topic(transfer.to())));
+        log.put("data", Numeric.toHexStringWithPrefixZeroPadded(transfer.units(), 64));
+        log.put("blockNumber", hex(block));
+        log.put("blockHash", blockHash(block));
+        log.put("transactionHash", payout.key());
+        log.put("transactionIndex", "0x0");
+        log.put("logIndex", "0x0");
+        log.put("removed", false);
+        return log;
+    }
+
+    private Map<String, Object> transferView(Payout<Transfer> payout) {
+        Payout.Phase phase = rail.phase(payout);
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("hash", payout.key());
+        view.put("from", payout.detail().from());
+        view.put("to", payout.detail().to());
+        view.put("amount", payout.statementAmount().toPlainString());
+        view.put("status", switch (phase) {
+            case PENDING -> "pending";
+            case SETTLED, RETURNED -> "success";
+            case FAILED -> "failed";
+        });
+        if (phase != Payout.Phase.PENDING) {
+            view.put("blockNumber", blockAt(payout.settledAt()));
+        }
+        view.put("timestamp", payout.createdAt().toString());
+        return view;
+    }
+
+    /** Next nonce of a sender: one past the highest it used (gaps are tolerated, unlike a real mempool). */
+    private long nextNonce(String address) {
+        String sender = address.toLowerCase(Locale.ROOT);
+        return rail.payouts().stream().map(Payout::detail).filter(t -> t.from().equals(sender))
+                .mapToLong(Transfer::nonce).max().orElse(-1) + 1;
+    }
+
+    private long blockAt(Instant time) {
+        return FIRST_BLOCK + Math.max(0, Duration.between(genesis, time).toMillis() / BLOCK_TIME.toMillis());
+    }
+
+    private static String param(JsonNode params, int index, Pattern format, String what) {
+        JsonNode value = params.path(index);
+        if (!value.isTextual() || !format.matcher(value.asText()).matches()) {
+            throw new RpcError(-32602, "invalid params: expected " + what + " at position " + index);
+        }
+        return value.asText();
+    }
+
+    private static String topic(String address) {
+        return Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(address), 64);
+    }
+
+    private static String blockHash(long block) {
+        return Hash.sha3String("railyard-sandbox-block-" + block);
+    }
+
+    private static String hex(long value) {
+        return "0x" + Long.toHexString(value);
+    }
+
+    private ObjectNode response(JsonNode id) {
+        ObjectNode response = json.createObjectNode().put("jsonrpc", "2.0");
+        response.set("id", id);
+        return response;
+    }
+
+    private ObjectNode error(JsonNode id, int code, String message) {
+        ObjectNode response = response(id);
+        response.putObject("error").put("code", code).put("message", message);
+        return response;
+    }
+
+    @Override
+    ResponseEntity<Object> render(RailError error) {
+        // Reached only when the body is not JSON at all: a JSON-RPC parse error.
+        return ResponseEntity.ok(error(NullNode.getInstance(), -32700, "parse error: " + error.getMessage()));
+    }
+}

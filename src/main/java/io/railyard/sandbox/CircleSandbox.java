@@ -1,0 +1,135 @@
+package io.railyard.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Circle Payouts API (v1) simulator: wire (USD) and address-book (USDC) payouts from a wallet. Statuses pending →
+ * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}.
+ */
+@RestController
+@SandboxEnabled
+@RequestMapping("/sandbox/circle/v1/payouts")
+class CircleSandbox extends RailEndpoint {
+
+    private static final Set<String> DESTINATIONS = Set.of("address_book", "wire");
+    private static final Map<String, Integer> SCALES = Map.of("USD", 2, "USDC", 6);
+
+    record Order(String sourceWalletId, String destinationType, String destinationId, BigDecimal amount,
+            String currency, JsonNode metadata) {
+    }
+
+    private final Rail<Order> rail;
+
+    CircleSandbox(Sandbox sandbox) {
+        this.rail = sandbox.rail("circle");
+    }
+
+    @PostMapping
+    ResponseEntity<Object> create(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @RequestBody JsonNode body) {
+        requireBearer(auth);
+        String key = text(body, "/idempotencyKey");
+        check(key != null && UUID_FORMAT.matcher(key).matches(), "idempotencyKey", "must be a UUID");
+        check("wallet".equals(text(body, "/source/type")), "source.type", "must be wallet");
+        String source = text(body, "/source/id");
+        check(source != null, "source.id", "may not be empty");
+        String destinationType = text(body, "/destination/type");
+        check(DESTINATIONS.contains(destinationType), "destination.type", "must be one of " + DESTINATIONS);
+        String destination = text(body, "/destination/id");
+        check(destination != null, "destination.id", "may not be empty");
+        String currency = text(body, "/amount/currency");
+        check(SCALES.containsKey(currency), "amount.currency", "must be USD or USDC");
+        BigDecimal amount = amount(text(body, "/amount/amount"), SCALES.get(currency));
+        check(amount != null, "amount.amount", "must be a positive decimal string with at most "
+                + SCALES.get(currency) + " decimals");
+        JsonNode metadata = body.path("metadata");
+        check(metadata.isMissingNode() || metadata.isObject(), "metadata", "must be an object");
+
+        Order order = new Order(source, destinationType, destination, amount, currency, metadata);
+        Payout<Order> payout = rail.create(key, order, amount, () -> UUID.randomUUID().toString());
+        // Creation always answers pending, replays included: the outcome is read with GET.
+        return ResponseEntity.status(201).body(Map.of("data", view(payout, Payout.Phase.PENDING, payout.amount())));
+    }
+
+    @GetMapping("/{id}")
+    Map<String, Object> status(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String id) {
+        requireBearer(auth);
+        Payout<Order> payout = rail.byId(id).orElseThrow(() -> RailError.notFound("payout " + id));
+        return Map.of("data", view(payout, rail.phase(payout), payout.amount()));
+    }
+
+    /** The statement reconciliation reads: payouts created in [from, to). */
+    @GetMapping
+    Map<String, Object> list(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @RequestParam(required = false) String from, @RequestParam(required = false) String to) {
+        requireBearer(auth);
+        List<Payout<Order>> payouts = rail.statement(time(from, "from", Instant.EPOCH),
+                time(to, "to", Instant.now().plusSeconds(1)));
+        return Map.of("data", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
+    }
+
+    private static Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
+        Order order = payout.detail();
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", payout.id());
+        view.put("sourceWalletId", order.sourceWalletId());
+        view.put("destination", Map.of("type", order.destinationType(), "id", order.destinationId()));
+        view.put("amount", money(amount, order.currency()));
+        view.put("status", switch (phase) {
+            case PENDING -> "pending";
+            case SETTLED -> "complete";
+            case FAILED, RETURNED -> "failed";
+        });
+        if (phase == Payout.Phase.FAILED) {
+            view.put("errorCode", "transaction_denied");
+        } else if (phase == Payout.Phase.RETURNED) {
+            view.put("errorCode", "transaction_returned");
+            Map<String, Object> returned = new LinkedHashMap<>();
+            returned.put("id", UUID.nameUUIDFromBytes(("return:" + payout.id())
+                    .getBytes(StandardCharsets.UTF_8)).toString());
+            returned.put("payoutId", payout.id());
+            returned.put("amount", money(payout.amount(), order.currency()));
+            returned.put("reason", "payment_returned");
+            returned.put("status", "complete");
+            returned.put("createDate", payout.returnedAt().toString());
+            view.put("return", returned);
+        }
+        view.put("createDate", payout.createdAt().toString());
+        view.put("updateDate", payout.changedAt(phase).toString());
+        return view;
+    }
+
+    /** Circle writes amounts with at least two decimals and no trailing zeros beyond ("12.50", "0.123456"). */
+    private static Map<String, String> money(BigDecimal amount, String currency) {
+        BigDecimal plain = amount.stripTrailingZeros();
+        return Map.of("amount", plain.setScale(Math.max(2, plain.scale())).toPlainString(), "currency", currency);
+    }
+
+    @Override
+    ResponseEntity<Object> render(RailError error) {
+        // Circle: {"code": 2, "message": ...} for an invalid entity, the HTTP status as code otherwise.
+        boolean invalid = error.kind() == RailError.Kind.INVALID || error.kind() == RailError.Kind.MALFORMED;
+        String message = invalid ? "Invalid entity. " + error.getMessage() : error.getMessage();
+        return ResponseEntity.status(error.status()).body(Map.of("code", invalid ? 2 : error.status(),
+                "message", message));
+    }
+}

@@ -1,0 +1,48 @@
+package io.railyard.sandbox;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.railyard.api.Problem;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What ops injected into one rail (PUT replaces the whole set; omitted fields are 0). Rates are probabilities in [0, 1]:
+ * the transport faults ({@code error}, {@code timeout}, {@code lose_confirmation}) are rolled per request, the fate of a
+ * payout ({@code fail}, {@code return}, {@code duplicate_confirmation}, drift and delays) once, when it is created.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+record Faults(long latencyMs, double errorRate, double timeoutRate, double loseConfirmationRate,
+        double duplicateConfirmationRate, long amountDriftMinor, double failRate, double returnRate, long returnAfterMs,
+        long settleAfterMs) {
+
+    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static final long MAX_DELAY_MS = 86_400_000;
+
+    /** Every out-of-range value, empty when the set is acceptable. */
+    List<Problem.FieldError> violations() {
+        List<Problem.FieldError> errors = new ArrayList<>();
+        rate(errors, "error_rate", errorRate);
+        rate(errors, "timeout_rate", timeoutRate);
+        rate(errors, "lose_confirmation_rate", loseConfirmationRate);
+        rate(errors, "duplicate_confirmation_rate", duplicateConfirmationRate);
+        rate(errors, "fail_rate", failRate);
+        rate(errors, "return_rate", returnRate);
+        delay(errors, "latency_ms", latencyMs);
+        delay(errors, "return_after_ms", returnAfterMs);
+        delay(errors, "settle_after_ms", settleAfterMs);
+        return errors;
+    }
+
+    private static void rate(List<Problem.FieldError> errors, String field, double value) {
+        if (!(value >= 0 && value <= 1)) {
+            errors.add(new Problem.FieldError(null, null, field, "out_of_range", "a probability from 0 to 1"));
+        }
+    }
+
+    private static void delay(List<Problem.FieldError> errors, String field, long value) {
+        if (value < 0 || value > MAX_DELAY_MS) {
+            errors.add(new Problem.FieldError(null, null, field, "out_of_range", "milliseconds from 0 to " + MAX_DELAY_MS));
+        }
+    }
+}

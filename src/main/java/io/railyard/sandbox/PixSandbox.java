@@ -1,0 +1,142 @@
+package io.railyard.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.railyard.transfer.Identifiers;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Pix send API simulator (BCB API Pix v2 style): PUT by the payer's {@code idEnvio} (idempotent), read by the
+ * end-to-end id. Statuses EM_PROCESSAMENTO → CONCLUIDA | NAO_REALIZADO, and DEVOLVIDO (with {@code devolucoes}) for a
+ * late return. Errors are BCB problem documents with {@code violacoes}.
+ */
+@RestController
+@SandboxEnabled
+@RequestMapping("/sandbox/pix/v2/pix")
+class PixSandbox extends RailEndpoint {
+
+    static final String ISPB = "99999999";
+    private static final Pattern ID_ENVIO = Pattern.compile("[a-zA-Z0-9]{1,35}");
+    private static final DateTimeFormatter E2E_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmm").withZone(ZoneOffset.UTC);
+    private static final String ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private static final String ERRORS = "https://pix.bcb.gov.br/api/v2/error/";
+
+    record Envio(BigDecimal valor, String chave, String infoPagador) {
+    }
+
+    private final Rail<Envio> rail;
+
+    PixSandbox(Sandbox sandbox) {
+        this.rail = sandbox.rail("pix");
+    }
+
+    @PutMapping("/{idEnvio}")
+    ResponseEntity<Object> send(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String idEnvio, @RequestBody JsonNode body) {
+        requireBearer(auth);
+        check(ID_ENVIO.matcher(idEnvio).matches(), "idEnvio", "must be 1 to 35 letters or digits");
+        BigDecimal valor = amount(text(body, "/valor"), 2);
+        check(valor != null, "valor", "must be a positive decimal string with at most 2 decimals");
+        String chave = text(body, "/chave");
+        check(Identifiers.pixKeyType(chave) != null, "chave", "is not a Pix key (CPF, CNPJ, phone, e-mail or EVP)");
+        String info = text(body, "/infoPagador");
+        check(info == null || info.length() <= 140, "infoPagador", "must be at most 140 characters");
+
+        Payout<Envio> payout = rail.create(idEnvio, new Envio(valor, chave, info), valor, this::endToEndId);
+        return ResponseEntity.status(201).body(view(payout, Payout.Phase.PENDING, payout.amount()));
+    }
+
+    @GetMapping("/{endToEndId}")
+    Map<String, Object> status(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String endToEndId) {
+        requireBearer(auth);
+        Payout<Envio> payout = rail.byId(endToEndId).orElseThrow(() -> RailError.notFound("Pix " + endToEndId));
+        return view(payout, rail.phase(payout), payout.amount());
+    }
+
+    /** The statement reconciliation reads: Pix requested in [inicio, fim). */
+    @GetMapping
+    Map<String, Object> list(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @RequestParam(required = false) String inicio, @RequestParam(required = false) String fim) {
+        requireBearer(auth);
+        check(inicio != null, "inicio", "is required");
+        check(fim != null, "fim", "is required");
+        List<Payout<Envio>> payouts = rail.statement(time(inicio, "inicio", null), time(fim, "fim", null));
+        return Map.of("parametros", Map.of("inicio", inicio, "fim", fim),
+                "pix", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
+    }
+
+    /** E + payer ISPB + yyyyMMddHHmm (UTC) + 11 random alphanumerics: 32 characters. */
+    private String endToEndId() {
+        StringBuilder id = new StringBuilder("E").append(ISPB).append(E2E_TIME.format(rail.now()));
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < 11; i++) {
+            id.append(ALPHANUMERIC.charAt(random.nextInt(ALPHANUMERIC.length())));
+        }
+        return id.toString();
+    }
+
+    private static Map<String, Object> view(Payout<Envio> payout, Payout.Phase phase, BigDecimal valor) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("idEnvio", payout.key());
+        view.put("endToEndId", payout.id());
+        view.put("valor", valor.toPlainString());
+        view.put("chave", payout.detail().chave());
+        Map<String, Object> horario = new LinkedHashMap<>();
+        horario.put("solicitacao", payout.createdAt().toString());
+        if (phase == Payout.Phase.SETTLED || phase == Payout.Phase.RETURNED) {
+            horario.put("liquidacao", payout.settledAt().toString());
+        }
+        view.put("horario", horario);
+        view.put("status", switch (phase) {
+            case PENDING -> "EM_PROCESSAMENTO";
+            case SETTLED -> "CONCLUIDA";
+            case FAILED -> "NAO_REALIZADO";
+            case RETURNED -> "DEVOLVIDO";
+        });
+        if (phase == Payout.Phase.RETURNED) {
+            Instant at = payout.returnedAt();
+            view.put("devolucoes", List.of(Map.of("id", "D" + payout.id().substring(1), "valor",
+                    payout.amount().toPlainString(), "motivo", "Devolução solicitada pelo recebedor",
+                    "horario", Map.of("solicitacao", at.toString(), "liquidacao", at.toString()))));
+        }
+        return view;
+    }
+
+    @Override
+    ResponseEntity<Object> render(RailError error) {
+        String[] type = switch (error.kind()) {
+            case UNAUTHORIZED -> new String[] {"AcessoNegado", "Acesso negado"};
+            case NOT_FOUND -> new String[] {"NaoEncontrado", "Não encontrado"};
+            case KEY_REUSED, REFERENCE_TAKEN -> new String[] {"PixEnvioDuplicado", "idEnvio já utilizado"};
+            case MALFORMED, INVALID -> new String[] {"RequisicaoInvalida", "Requisição inválida"};
+        };
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("type", ERRORS + type[0]);
+        problem.put("title", type[1]);
+        problem.put("status", error.status());
+        problem.put("detail", error.getMessage());
+        if (error.field() != null) {
+            problem.put("violacoes", List.of(Map.of("razao", error.getMessage(), "propriedade", error.field())));
+        }
+        return ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+    }
+}

@@ -1,0 +1,178 @@
+package io.railyard.sandbox;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * One simulated rail's world: its payouts (by idempotency key and by the rail's own id), how many times each key was
+ * executed, and the faults ops injected. Transport faults are rolled per request; a payout's fate once, at creation,
+ * and stored, so every later read tells the same story. Creation is serialised per rail: it is a simulator, and that
+ * makes "one execution per key" (and per rail id) trivially true under concurrent retries.
+ *
+ * @param <D> what a payout of this rail carries (the rail's request, in its own terms)
+ */
+final class Rail<D> {
+
+    private final String name;
+    private final Clock clock;
+    private final Duration timeoutSleep;
+    private final Map<String, Payout<D>> byKey = new ConcurrentHashMap<>();
+    private final Map<String, Payout<D>> byId = new ConcurrentHashMap<>();
+    private final Map<String, Integer> executions = new ConcurrentHashMap<>();
+    private volatile Faults faults = Faults.NONE;
+    private volatile Random random;
+
+    Rail(String name, Clock clock, Duration timeoutSleep) {
+        this.name = name;
+        this.clock = clock;
+        this.timeoutSleep = timeoutSleep;
+        this.random = seeded();
+    }
+
+    String name() {
+        return name;
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    /**
+     * Executes the payout once per key: a repeated key answers the payout it created (and a different request under
+     * the same key is refused). {@code newId} makes the rail's own reference; one already taken is refused.
+     */
+    Payout<D> create(String key, D detail, BigDecimal amount, Supplier<String> newId) {
+        Faults f = faults;
+        pause(f.latencyMs());
+        if (roll(f.errorRate())) {
+            throw SandboxFault.unavailable(name);
+        }
+        Payout<D> payout = execute(key, detail, amount, newId, f);
+        if (roll(f.loseConfirmationRate())) {
+            throw SandboxFault.confirmationLost(name);
+        }
+        if (roll(f.timeoutRate())) {
+            pause(timeoutSleep.toMillis());
+        }
+        return payout;
+    }
+
+    /** A status read by the rail's id (faults apply). */
+    Optional<Payout<D>> byId(String id) {
+        statusFaults();
+        return Optional.ofNullable(byId.get(id));
+    }
+
+    /** A status read by idempotency key (faults apply). */
+    Optional<Payout<D>> byKey(String key) {
+        statusFaults();
+        return Optional.ofNullable(byKey.get(key));
+    }
+
+    /** Payouts created in [from, to), oldest first; a duplicated confirmation is listed twice. */
+    List<Payout<D>> statement(Instant from, Instant to) {
+        pause(faults.latencyMs());
+        return byKey.values().stream()
+                .filter(p -> !p.createdAt().isBefore(from) && p.createdAt().isBefore(to))
+                .sorted(Comparator.comparing(Payout::createdAt))
+                .flatMap(p -> Collections.nCopies(p.statementCopies(), p).stream())
+                .toList();
+    }
+
+    /** Every payout, without faults: for state the rail derives (a sender's next nonce). */
+    Collection<Payout<D>> payouts() {
+        return Collections.unmodifiableCollection(byKey.values());
+    }
+
+    Payout.Phase phase(Payout<D> payout) {
+        return payout.phase(now());
+    }
+
+    Faults faults() {
+        return faults;
+    }
+
+    void faults(Faults faults) {
+        this.faults = faults;
+    }
+
+    /** Executions per idempotency key, sorted by key. */
+    Map<String, Integer> executions() {
+        return new TreeMap<>(executions);
+    }
+
+    /** Forgets every payout and count (faults stay); the fault rolls replay from the seed. */
+    synchronized void reset() {
+        byKey.clear();
+        byId.clear();
+        executions.clear();
+        random = seeded();
+    }
+
+    private synchronized Payout<D> execute(String key, D detail, BigDecimal amount, Supplier<String> newId, Faults f) {
+        Payout<D> existing = byKey.get(key);
+        if (existing != null) {
+            if (!existing.detail().equals(detail)) {
+                throw RailError.keyReused(key);
+            }
+            return existing;
+        }
+        String id = newId.get();
+        if (byId.containsKey(id)) {
+            throw RailError.referenceTaken(id);
+        }
+        Payout.Outcome outcome = roll(f.failRate()) ? Payout.Outcome.FAIL
+                : roll(f.returnRate()) ? Payout.Outcome.RETURN : Payout.Outcome.SETTLE;
+        Payout<D> payout = new Payout<>(key, id, detail, amount, now().truncatedTo(ChronoUnit.MILLIS), outcome,
+                Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
+                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1);
+        byKey.put(key, payout);
+        byId.put(id, payout);
+        executions.merge(key, 1, Integer::sum);
+        return payout;
+    }
+
+    private void statusFaults() {
+        Faults f = faults;
+        pause(f.latencyMs());
+        if (roll(f.errorRate())) {
+            throw SandboxFault.unavailable(name);
+        }
+        if (roll(f.timeoutRate())) {
+            pause(timeoutSleep.toMillis());
+        }
+    }
+
+    /** A rate of 0 never fires and 1 always does, whatever the seed. */
+    private boolean roll(double rate) {
+        return rate > 0 && random.nextDouble() < rate;
+    }
+
+    private Random seeded() {
+        return new Random(name.hashCode());
+    }
+
+    private static void pause(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

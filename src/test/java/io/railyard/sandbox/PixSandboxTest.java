@@ -1,0 +1,205 @@
+package io.railyard.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class PixSandboxTest extends RailSandboxSupport {
+
+    private static final String RAIL = "pix";
+    private static final String PIX = "/sandbox/pix/v2/pix";
+    private static final String CPF = "52998224725";
+
+    @BeforeEach
+    @AfterEach
+    void noFaults() {
+        resetFaults(RAIL);
+    }
+
+    @Test
+    void aPixIsInProcessThenConcludedOnceSettled() {
+        faults(RAIL, Map.of("settle_after_ms", 500));
+        String idEnvio = idEnvio();
+
+        Reply sent = send(idEnvio, pix("10.00", CPF));
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(201);
+        JsonNode body = sent.json();
+        assertThat(body.get("idEnvio").asText()).isEqualTo(idEnvio);
+        assertThat(body.get("status").asText()).isEqualTo("EM_PROCESSAMENTO");
+        assertThat(body.get("valor").asText()).isEqualTo("10.00");
+        assertThat(body.at("/horario/solicitacao").asText()).endsWith("Z");
+        String e2e = body.get("endToEndId").asText();
+        assertThat(e2e).hasSize(32).matches("E99999999\\d{12}[A-Za-z0-9]{11}");
+
+        assertThat(get(e2e).json().get("status").asText()).isEqualTo("EM_PROCESSAMENTO");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode done = get(e2e).json();
+            assertThat(done.get("status").asText()).isEqualTo("CONCLUIDA");
+            assertThat(done.at("/horario/liquidacao").isTextual()).isTrue();
+        });
+        assertThat(executions(RAIL, idEnvio)).isEqualTo(1);
+    }
+
+    @Test
+    void theSameIdEnvioTwiceIsOnePixAndOneExecution() {
+        String idEnvio = idEnvio();
+        String first = send(idEnvio, pix("25.00", "pix@example.com")).json().get("endToEndId").asText();
+        Reply again = send(idEnvio, pix("25.00", "pix@example.com"));
+
+        assertThat(again.status()).isEqualTo(201);
+        assertThat(again.json().get("endToEndId").asText()).isEqualTo(first);
+        assertThat(executions(RAIL, idEnvio)).isEqualTo(1);
+
+        Reply otherValue = send(idEnvio, pix("26.00", "pix@example.com"));
+        assertThat(otherValue.status()).isEqualTo(409);
+        assertThat(executions(RAIL, idEnvio)).isEqualTo(1);
+    }
+
+    @Test
+    void invalidPixAreRefusedAsBcbProblemsAndNotExecuted() {
+        int before = executions(RAIL).get("total").asInt();
+        Map<String, Map<String, Object>> invalid = Map.of(
+                "valor", pix("10.001", CPF),
+                "chave", pix("10.00", "12345678900"));
+        invalid.forEach((field, body) -> {
+            Reply reply = send(idEnvio(), body);
+            assertThat(reply.status()).as(field + " " + reply).isEqualTo(400);
+            assertThat(reply.contentType()).startsWith("application/problem+json");
+            assertThat(reply.json().get("type").asText()).startsWith("https://pix.bcb.gov.br/api/v2/error/");
+            assertThat(reply.json().at("/violacoes/0/propriedade").asText()).isEqualTo(field);
+        });
+        for (String value : List.of("0.00", "-1.00", "abc")) {
+            assertThat(send(idEnvio(), pix(value, CPF)).status()).as(value).isEqualTo(400);
+        }
+        assertThat(send("has-dashes-" + UUID.randomUUID(), pix("1.00", CPF)).status()).isEqualTo(400);
+        assertThat(send("a".repeat(36), pix("1.00", CPF)).status()).isEqualTo(400);
+        assertThat(call("PUT", PIX + "/" + idEnvio()).json(pix("1.00", CPF)).send().status()).isEqualTo(401);
+        assertThat(executions(RAIL).get("total").asInt()).isEqualTo(before);
+    }
+
+    @Test
+    void anUnknownEndToEndIdIs404() {
+        Reply reply = get("E99999999202601011200abcdefghijk");
+        assertThat(reply.status()).isEqualTo(404);
+        assertThat(reply.json().get("type").asText()).endsWith("/NaoEncontrado");
+    }
+
+    @Test
+    void theStatementListsPixRequestedInTheRange() {
+        String e2e = send(idEnvio(), pix("3.50", CPF)).json().get("endToEndId").asText();
+
+        Reply statement = statement(window("inicio", "fim"));
+        assertThat(statement.status()).isEqualTo(200);
+        assertThat(find(statement, e2e).get("status").asText()).isEqualTo("CONCLUIDA");
+        assertThat(find(statement(pastWindow("inicio", "fim")), e2e)).isNull();
+        assertThat(statement("fim=2026-01-01T00:00:00Z").status()).as("inicio is required").isEqualTo(400);
+    }
+
+    @Test
+    void errorRateAnswers503AndExecutesNothing() {
+        String e2e = send(idEnvio(), pix("1.00", CPF)).json().get("endToEndId").asText();
+        faults(RAIL, Map.of("error_rate", 1));
+        String idEnvio = idEnvio();
+
+        assertThat(send(idEnvio, pix("1.00", CPF)).status()).isEqualTo(503);
+        assertThat(get(e2e).status()).isEqualTo(503);
+        assertThat(executions(RAIL, idEnvio)).isZero();
+    }
+
+    @Test
+    void failRateMakesThePixNotRealised() {
+        faults(RAIL, Map.of("fail_rate", 1));
+        String e2e = send(idEnvio(), pix("8.00", CPF)).json().get("endToEndId").asText();
+        resetFaults(RAIL);
+
+        JsonNode failed = get(e2e).json();
+        assertThat(failed.get("status").asText()).isEqualTo("NAO_REALIZADO");
+        assertThat(failed.has("devolucoes")).isFalse();
+    }
+
+    @Test
+    void returnRateReturnsThePixAfterItConcluded() {
+        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 600));
+        String e2e = send(idEnvio(), pix("15.00", CPF)).json().get("endToEndId").asText();
+
+        assertThat(get(e2e).json().get("status").asText()).isEqualTo("CONCLUIDA");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode returned = get(e2e).json();
+            assertThat(returned.get("status").asText()).isEqualTo("DEVOLVIDO");
+            assertThat(returned.at("/devolucoes/0/valor").asText()).isEqualTo("15.00");
+            assertThat(returned.at("/devolucoes/0/motivo").asText()).isNotBlank();
+            assertThat(returned.at("/devolucoes/0/horario/solicitacao").isTextual()).isTrue();
+        });
+    }
+
+    @Test
+    void amountDriftShowsOnTheStatementOnly() {
+        faults(RAIL, Map.of("amount_drift_minor", 3));
+        String e2e = send(idEnvio(), pix("10.00", CPF)).json().get("endToEndId").asText();
+
+        assertThat(get(e2e).json().get("valor").asText()).isEqualTo("10.00");
+        assertThat(find(statement(window("inicio", "fim")), e2e).get("valor").asText()).isEqualTo("10.03");
+    }
+
+    @Test
+    void aLostConfirmationStillExecutesThePixOnce() {
+        String idEnvio = idEnvio();
+        faults(RAIL, Map.of("lose_confirmation_rate", 1));
+        assertThat(send(idEnvio, pix("4.00", CPF)).status()).isEqualTo(500);
+        assertThat(executions(RAIL, idEnvio)).isEqualTo(1);
+
+        resetFaults(RAIL);
+        Reply retried = send(idEnvio, pix("4.00", CPF));
+        assertThat(retried.status()).isEqualTo(201);
+        assertThat(get(retried.json().get("endToEndId").asText()).status()).isEqualTo(200);
+        assertThat(executions(RAIL, idEnvio)).isEqualTo(1);
+    }
+
+    @Test
+    void theOpsEndpointsAreForOpsOnly() {
+        TestPartner partner = newPartner();
+        assertThat(call("GET", "/v1/ops/sandbox/pix/executions").as(partner).send().status()).isEqualTo(403);
+        assertThat(call("PUT", "/v1/ops/sandbox/pix/faults").as(partner).json(Map.of()).send().status()).isEqualTo(403);
+        assertThat(call("GET", "/v1/ops/sandbox/pix/executions").send().status()).isEqualTo(401);
+    }
+
+    /** The hub's transfer id with its dashes removed: 32 alphanumerics. */
+    private static String idEnvio() {
+        return UUID.randomUUID().toString().replace("-", "");
+    }
+
+    private Reply send(String idEnvio, Map<String, Object> body) {
+        return call("PUT", PIX + "/" + idEnvio).header("Authorization", "Bearer pix-token").json(body).send();
+    }
+
+    private Reply get(String endToEndId) {
+        return call("GET", PIX + "/" + endToEndId).header("Authorization", "Bearer pix-token").send();
+    }
+
+    private Reply statement(String query) {
+        return call("GET", PIX + "?" + query).header("Authorization", "Bearer pix-token").send();
+    }
+
+    private static JsonNode find(Reply statement, String e2e) {
+        return StreamSupport.stream(statement.json().get("pix").spliterator(), false)
+                .filter(p -> p.get("endToEndId").asText().equals(e2e)).findFirst().orElse(null);
+    }
+
+    private static Map<String, Object> pix(String valor, String chave) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("valor", valor);
+        body.put("chave", chave);
+        body.put("infoPagador", "Railyard payout");
+        return body;
+    }
+}
