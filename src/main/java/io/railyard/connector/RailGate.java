@@ -129,10 +129,18 @@ public class RailGate {
         exchange.getMessage().setBody(json.writeValueAsString(result));
     }
 
-    /** The outcome of the last status the rail reported, for a polling loop: {@code railyardOutcome}. */
+    /**
+     * The outcome of the last status the rail reported ({@code railyardOutcome}), and whether a polling loop should
+     * read the status again ({@code railyardPolling}: still pending and fewer than {@code railyardMaxPolls} reads).
+     */
     public void classify(Exchange exchange) {
-        exchange.setProperty("railyardOutcome", connectors.outcome(exchange.getProperty("railyardRail", String.class),
-                exchange.getProperty("railyardRailStatus", String.class)).name());
+        RailOutcome outcome = connectors.outcome(exchange.getProperty("railyardRail", String.class),
+                exchange.getProperty("railyardRailStatus", String.class));
+        int reads = exchange.getProperty("railyardReads", 0, Integer.class) + 1;
+        exchange.setProperty("railyardReads", reads);
+        exchange.setProperty("railyardOutcome", outcome.name());
+        exchange.setProperty("railyardPolling",
+                outcome == RailOutcome.PENDING && reads <= exchange.getProperty("railyardMaxPolls", 20, Integer.class));
     }
 
     /** The circuit breaker's fallback: the rail is open-circuited or failed after its retries. */

@@ -1,0 +1,99 @@
+package io.railyard.settlement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.railyard.HubTest;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.ledger.LedgerInvariants;
+import io.railyard.transfer.TransferFixtures;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** From POST /v1/transfers to SETTLED through each rail's connector and sandbox, with a balanced ledger. */
+class RailEndToEndTest extends HubTest {
+
+    @Test
+    void pixSettlesWithAnEndToEndId() {
+        JsonNode settled = settle(newPartner("100 BRL"), TransferFixtures.pix("12.34"), "pix", "BRL", 1234);
+        assertThat(settled.get("rail_reference").asText()).matches("E[0-9]{8}[0-9]{12}[A-Za-z0-9]{11}");
+    }
+
+    @Test
+    void speiSettlesWithATrackingKey() {
+        JsonNode settled = settle(newPartner("1000 MXN"), TransferFixtures.spei("250.00"), "spei", "MXN", 25000);
+        assertThat(settled.get("rail_reference").asText()).matches("RY[0-9A-F]{28}");
+    }
+
+    @Test
+    void circleSettlesUsdcToAWalletAndUsdByWire() {
+        JsonNode usdc = settle(newPartner("100 USDC"), TransferFixtures.circle("1.500001"), "circle-usdc", "USDC",
+                1_500_001);
+        assertThat(usdc.get("rail_reference").asText()).matches("[0-9a-f-]{36}");
+        settle(newPartner("100 USD"), TransferFixtures.usdWire("20.00"), "circle-usdc", "USD", 2000);
+    }
+
+    @Test
+    void baseSettlesWithATransactionHashAfterConfirmations() {
+        JsonNode settled = settle(newPartner("100 USDC"), TransferFixtures.base("3.25"), "base-usdc", "USDC",
+                3_250_000);
+        String hash = settled.get("rail_reference").asText();
+        assertThat(hash).matches("0x[0-9a-f]{64}");
+        assertThat(jdbc.sql("select tx_hash from evm_transactions where transfer_id = ?::uuid")
+                .param(settled.get("id").asText()).query(String.class).single()).isEqualTo(hash);
+    }
+
+    @Test
+    void aRailRefusalFailsTheTransferAndGivesTheHoldBack() {
+        TestPartner partner = newPartner("100 BRL");
+        call("PUT", "/v1/ops/sandbox/pix/faults").asOps().json(Map.of("fail_rate", 1.0)).send();
+        try {
+            String id = create(partner, TransferFixtures.pix("9.00"));
+            JsonNode failed = awaitFinal(partner, id);
+            assertThat(failed.get("status").asText()).isEqualTo("FAILED");
+            assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(10000);
+            assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.IN_FLIGHT))).isZero();
+        } finally {
+            call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
+        }
+    }
+
+    private JsonNode settle(TestPartner partner, Map<String, Object> body, String rail, String currency, long minor) {
+        CurrencyCode code = CurrencyCode.valueOf(currency);
+        long railBefore = ledger.balance(AccountKey.rail(rail, code, AccountKind.SETTLEMENT));
+        String id = create(partner, body);
+        JsonNode settled = awaitFinal(partner, id);
+        assertThat(settled.get("status").asText()).as(settled.toString()).isEqualTo("SETTLED");
+        assertThat(settled.get("rail").asText()).isEqualTo(rail);
+        assertThat(settled.get("history").findValuesAsText("to"))
+                .containsExactly("ACCEPTED", "ROUTED", "SUBMITTED", "SETTLED");
+        assertThat(ledger.balance(partner.account(code, AccountKind.IN_FLIGHT))).isZero();
+        assertThat(ledger.balance(AccountKey.rail(rail, code, AccountKind.SETTLEMENT)) - railBefore).isEqualTo(minor);
+        String sandbox = rail.equals("circle-usdc") ? "circle" : rail.equals("base-usdc") ? "base" : rail;
+        JsonNode executions = call("GET", "/v1/ops/sandbox/" + sandbox + "/executions").asOps().send().json();
+        executions.get("by_key").forEach(count -> assertThat(count.asInt()).as("executions per key").isEqualTo(1));
+        LedgerInvariants.assertHold(jdbc);
+        return settled;
+    }
+
+    private String create(TestPartner partner, Map<String, Object> body) {
+        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                .json(body).send();
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
+        return reply.json().get("id").asText();
+    }
+
+    private JsonNode awaitFinal(TestPartner partner, String id) {
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            last[0] = call("GET", "/v1/transfers/" + id).as(partner).send().json();
+            return Map.of("SETTLED", 1, "FAILED", 1, "RETURNED", 1).containsKey(last[0].get("status").asText());
+        });
+        return last[0];
+    }
+}
