@@ -59,6 +59,14 @@ public abstract class HubTest {
     @DynamicPropertySource
     static void serverPort(DynamicPropertyRegistry registry) {
         registry.add("server.port", () -> FREE_PORT);
+        // rail faults cost seconds, not minutes: short client timeouts, a shorter injected hang, quick rechecks
+        registry.add("railyard.sandbox.timeout-sleep-ms", () -> "1500");
+        for (String rail : new String[] {"pix", "spei", "circle-usdc", "base-usdc"}) {
+            registry.add("railyard.connectors." + rail + ".timeout-ms", () -> "500");
+        }
+        registry.add("railyard.settlement.recheck-after", () -> "PT1S");
+        registry.add("railyard.settlement.redelivery-delay-ms", () -> "50");
+        registry.add("railyard.settlement.queue-when-unavailable-for", () -> "PT1S");
     }
 
     private static int freePort() {

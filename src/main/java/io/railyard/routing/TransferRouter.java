@@ -81,6 +81,24 @@ public class TransferRouter {
     }
 
     /**
+     * Releases QUEUED transfers whose {@code release_at} has come (their rail was unavailable, or its window closed):
+     * back to ROUTED, with a new instruction to their rail. Oldest first.
+     */
+    @Transactional
+    public int releaseDue() {
+        List<UUID> due = jdbc.sql("""
+                select id from transfers where status = 'QUEUED' and release_at <= clock_timestamp()
+                order by release_at, created_at limit 500 for update skip locked""")
+                .query(UUID.class).list();
+        for (UUID id : due) {
+            Transfer transfer = transfers.require(id);
+            transfers.transition(id, TransferStatus.ROUTED, "released from the queue",
+                    Transfers.Changes.NONE, instructionTopic(transfer.rail()));
+        }
+        return due.size();
+    }
+
+    /**
      * The safety net: transfers still ACCEPTED a while after acceptance (an event lost with an in-memory broker, a
      * crash between consume and commit) are routed from the database, which is the source of truth.
      */
