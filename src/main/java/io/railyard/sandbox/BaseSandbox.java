@@ -113,7 +113,7 @@ class BaseSandbox extends RailEndpoint {
     Map<String, Object> transfers(@RequestParam(required = false) String from,
             @RequestParam(required = false) String to) {
         List<Payout<Transfer>> payouts = rail.statement(time(from, "from", Instant.EPOCH),
-                time(to, "to", Instant.now().plusSeconds(1)));
+                time(to, "to", rail.now().plusSeconds(1)));
         return Map.of("transfers", payouts.stream().map(this::transferView).toList());
     }
 

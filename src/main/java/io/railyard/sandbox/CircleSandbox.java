@@ -83,7 +83,7 @@ class CircleSandbox extends RailEndpoint {
             @RequestParam(required = false) String from, @RequestParam(required = false) String to) {
         requireBearer(auth);
         List<Payout<Order>> payouts = rail.statement(time(from, "from", Instant.EPOCH),
-                time(to, "to", Instant.now().plusSeconds(1)));
+                time(to, "to", rail.now().plusSeconds(1)));
         return Map.of("data", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
     }
 

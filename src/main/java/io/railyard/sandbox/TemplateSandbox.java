@@ -72,7 +72,7 @@ class TemplateSandbox extends RailEndpoint {
             @RequestParam(required = false) String to) {
         Rail<Request> simulator = rail(rail, apiKey);
         return Map.of("payouts", simulator.statement(time(from, "from", Instant.EPOCH),
-                time(to, "to", Instant.now().plusSeconds(1))).stream()
+                time(to, "to", simulator.now().plusSeconds(1))).stream()
                 .map(p -> view(p, simulator.phase(p), p.statementAmount())).toList());
     }
 
