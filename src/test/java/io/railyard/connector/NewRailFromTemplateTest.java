@@ -1,0 +1,113 @@
+package io.railyard.connector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.railyard.RailyardApplication;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.ledger.EntryRequest;
+import io.railyard.ledger.Ledger;
+import io.railyard.ledger.LedgerInvariants;
+import io.railyard.partner.Partners;
+import io.railyard.transfer.TransferStatus;
+import io.railyard.transfer.Transfers;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Adding a rail needs no Java change: connectors/_template copied as a new rail "acme-pay" (with `template` replaced
+ * by the rail's name, as its README says), a routing rule pointing at it, and a transfer settles through it in a
+ * freshly started hub.
+ */
+class NewRailFromTemplateTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void aRailCopiedFromTheTemplateSettlesATransfer() throws Exception {
+        copyTree(Path.of("routes"), home.resolve("routes"));
+        copyTree(Path.of("connectors"), home.resolve("connectors"));
+        Path rail = Files.createDirectories(home.resolve("connectors/acme-pay"));
+        for (String file : new String[] {"connector.yaml", "payout.camel.yaml"}) {
+            Files.writeString(rail.resolve(file),
+                    Files.readString(Path.of("connectors/_template", file)).replace("template", "acme-pay"));
+        }
+        Files.createDirectories(home.resolve("config"));
+        Files.writeString(home.resolve("config/routing.yaml"), """
+                rules:
+                  - name: mxn-acme
+                    match: {currency: MXN}
+                    rail: acme-pay
+                  - name: brl-pix
+                    match: {currency: BRL}
+                    rail: pix
+                """);
+        int port = freePort();
+        try (ConfigurableApplicationContext hub = new SpringApplicationBuilder(RailyardApplication.class).run(
+                "--railyard.home=" + home, "--server.port=" + port, "--camel.main.name=railyard-new-rail",
+                "--railyard.connectors.acme-pay.base-url=http://localhost:" + port + "/sandbox/template/acme-pay",
+                "--railyard.connectors.acme-pay.api-key=acme-sandbox-key")) {
+            Partners partners = hub.getBean(Partners.class);
+            Ledger ledger = hub.getBean(Ledger.class);
+            Partners.Partner partner = partners.create("new-rail-" + UUID.randomUUID());
+            String key = partners.issueKey(partner.id()).key();
+            ledger.post(EntryRequest.move("deposit", "new-rail-" + partner.id(),
+                    AccountKey.house(CurrencyCode.MXN, AccountKind.FUNDING),
+                    AccountKey.partner(partner.id().toString(), CurrencyCode.MXN, AccountKind.AVAILABLE), 10_000));
+
+            HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + port + "/v1/transfers"))
+                    .header("Authorization", "Bearer " + key).header("Idempotency-Key", UUID.randomUUID().toString())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("""
+                            {"amount": "42.00", "currency": "MXN", "reference": "acme-1",
+                             "destination": {"currency": "MXN", "clabe": "032180000118359719", "name": "Ana"}}"""))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            UUID id = UUID.fromString(created.body().replaceAll(".*\"id\":\"([0-9a-f-]{36})\".*", "$1"));
+
+            Transfers transfers = hub.getBean(Transfers.class);
+            await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(id).status() == TransferStatus.SETTLED);
+            assertThat(transfers.require(id).rail()).isEqualTo("acme-pay");
+            assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
+                    .isEqualTo(4200);
+            LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path path : paths.toList()) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(path, target);
+                }
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
