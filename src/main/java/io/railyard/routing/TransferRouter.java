@@ -9,6 +9,7 @@ import io.railyard.ledger.Ledger;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
+import io.railyard.window.SettlementWindows;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +23,8 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
- * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1}.
+ * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1};
+ * when the rail's settlement window is closed it waits in QUEUED until the window opens ({@link #releaseDue}).
  * Re-delivered events find the transfer already routed and change nothing. A transfer no rule fits fails with
  * {@code no_route} and its hold is released.
  */
@@ -37,10 +39,12 @@ public class TransferRouter {
     private final JdbcClient jdbc;
     private final ObjectMapper json;
     private final int sweepAfterSeconds;
+    private final SettlementWindows windows;
 
     public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
-            @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
+            SettlementWindows windows, @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
         this.table = table;
+        this.windows = windows;
         this.transfers = transfers;
         this.ledger = ledger;
         this.jdbc = jdbc;
@@ -75,9 +79,21 @@ public class TransferRouter {
             return Optional.of(failed);
         }
         RoutingTable.Decision route = decision.get();
-        return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, route.reason(),
-                new Transfers.Changes(route.rail(), route.fallback(), route.reason(), null, null, null, null),
-                instructionTopic(route.rail())));
+        Transfers.Changes routed = new Transfers.Changes(route.rail(), route.fallback(), route.reason(), null, null,
+                null, null);
+        SettlementWindows.State window = windows.now(route.rail(), transfer.destinationCurrency().name());
+        if (window.open()) {
+            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed,
+                    instructionTopic(route.rail())));
+        }
+        transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed, null);
+        return Optional.of(queue(transferId, window));
+    }
+
+    private Transfer queue(UUID transferId, SettlementWindows.State window) {
+        return transfers.transition(transferId, TransferStatus.QUEUED, "window closed (" + window.closedBecause()
+                + "), released at " + window.nextOpen(), new Transfers.Changes(null, null, null, null, null, null,
+                        window.nextOpen()), null);
     }
 
     /**
@@ -90,12 +106,27 @@ public class TransferRouter {
                 select id from transfers where status = 'QUEUED' and release_at <= clock_timestamp()
                 order by release_at, created_at limit 500 for update skip locked""")
                 .query(UUID.class).list();
+        int released = 0;
         for (UUID id : due) {
             Transfer transfer = transfers.require(id);
-            transfers.transition(id, TransferStatus.ROUTED, "released from the queue",
-                    Transfers.Changes.NONE, instructionTopic(transfer.rail()));
+            SettlementWindows.State window = windows.now(transfer.rail(), transfer.destinationCurrency().name());
+            if (!window.open()) { // closed again meanwhile (an ops override): wait for the next opening
+                jdbc.sql("update transfers set release_at = ? where id = ?")
+                        .params(java.sql.Timestamp.from(window.nextOpen()), id).update();
+                continue;
+            }
+            release(id, "released from the queue");
+            released++;
         }
-        return due.size();
+        return released;
+    }
+
+    /** Sends a QUEUED transfer to its rail now (also the ops emergency release, whatever the window says). */
+    @Transactional
+    public Transfer release(UUID transferId, String reason) {
+        Transfer transfer = transfers.require(transferId);
+        return transfers.transition(transferId, TransferStatus.ROUTED, reason, Transfers.Changes.NONE,
+                instructionTopic(transfer.rail()));
     }
 
     /**
