@@ -59,6 +59,7 @@ public abstract class HubTest {
     @DynamicPropertySource
     static void serverPort(DynamicPropertyRegistry registry) {
         registry.add("server.port", () -> FREE_PORT);
+        registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
     }
 
     private static int freePort() {
