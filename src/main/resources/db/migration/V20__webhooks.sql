@@ -55,7 +55,6 @@ create index webhook_deliveries_due on webhook_deliveries (endpoint_id, next_att
 create index webhook_deliveries_leased on webhook_deliveries (endpoint_id) where lease_until is not null;
 create index webhook_deliveries_partner on webhook_deliveries (partner_id, created_at desc, id desc);
 create index webhook_deliveries_dead on webhook_deliveries (endpoint_id, created_at) where status = 'DEAD';
-create index webhook_deliveries_updated on webhook_deliveries (updated_at);
 
 create table webhook_attempts (
     id                bigserial primary key,

@@ -7,7 +7,6 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +48,7 @@ public class WebhookDispatcher implements DisposableBean {
     private static final Logger log = LoggerFactory.getLogger(WebhookDispatcher.class);
     private static final Duration POLL_BUDGET = Duration.ofSeconds(1);
     private static final int RECORD_BATCH = 500;
+    private static final long RECORD_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
@@ -91,10 +91,6 @@ public class WebhookDispatcher implements DisposableBean {
     }
 
     private record Completed(Claimed delivery, WebhookSender.Outcome outcome) {
-    }
-
-    private record Ready(UUID id, String url, String secret, String previousSecret, Instant previousExpiresAt,
-            int consecutiveFailures, int inFlight) {
     }
 
     /**
@@ -147,81 +143,92 @@ public class WebhookDispatcher implements DisposableBean {
         return claimed.size();
     }
 
+    /**
+     * Webhook bookkeeping commits without waiting for the WAL flush: a commit lost in a database crash only means a
+     * delivery is sent again (its lease lapses), which at-least-once delivery allows; and WAL order means no later
+     * commit survives a lost one.
+     */
+    static void asyncCommit(JdbcClient jdbc) {
+        jdbc.sql("set local synchronous_commit = off").update();
+    }
+
     private List<Claimed> claim(int want) {
-        List<Ready> ready = new ArrayList<>(jdbc.sql("""
-                select e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.consecutive_failures,
-                    (select count(*) from webhook_deliveries l where l.endpoint_id = e.id and l.lease_until > now())
-                        as in_flight
-                from webhook_endpoints e
-                where e.enabled and (e.paused_until is null or e.paused_until <= now())
-                  and exists (select 1 from webhook_deliveries d where d.endpoint_id = e.id and d.status = 'PENDING'
-                              and d.next_attempt_at <= now())
-                limit 1000
-                for update of e skip locked""")
-                .query((rs, n) -> new Ready(rs.getObject("id", UUID.class), rs.getString("url"),
-                        rs.getString("secret"), rs.getString("previous_secret"),
-                        WebhookEndpoints.instant(rs.getTimestamp("previous_secret_expires_at")),
-                        rs.getInt("consecutive_failures"), rs.getInt("in_flight")))
-                .list());
-        if (ready.isEmpty()) {
-            return List.of();
-        }
-        Collections.shuffle(ready); // no endpoint is always served first
-        Instant now = Instant.now();
-        Map<UUID, Ready> byId = new HashMap<>();
-        Map<UUID, List<String>> secrets = new HashMap<>();
-        List<UUID> ids = new ArrayList<>();
-        List<Integer> slots = new ArrayList<>();
-        int budget = want;
-        for (Ready endpoint : ready) {
-            int limit = endpoint.consecutiveFailures() >= settings.breakerFailures() ? 1
-                    : settings.maxInFlightPerEndpoint();
-            int free = Math.min(limit - endpoint.inFlight(), budget);
-            if (free <= 0) {
-                continue;
-            }
-            try {
-                secrets.put(endpoint.id(), endpoints.signingSecrets(endpoint.secret(), endpoint.previousSecret(),
-                        endpoint.previousExpiresAt(), now));
-            } catch (RuntimeException e) {
-                log.error("Webhook endpoint {}: its signing secret cannot be read ({}); its deliveries wait",
-                        endpoint.id(), e.getMessage());
-                continue;
-            }
-            byId.put(endpoint.id(), endpoint);
-            ids.add(endpoint.id());
-            slots.add(free);
-            budget -= free;
-            if (budget == 0) {
-                break;
-            }
-        }
-        if (ids.isEmpty()) {
-            return List.of();
-        }
+        asyncCommit(jdbc);
         UUID token = UUID.randomUUID();
         long leaseMicros = settings.lease().toNanos() / 1000;
-        return jdbc.sql("""
-                with wanted as (select * from unnest(?::uuid[], ?::int[]) as w(endpoint_id, slots)),
+        List<Leased> leased = jdbc.sql("""
+                with ready as (
+                    select e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at,
+                        (case when e.consecutive_failures >= ? then 1 else ? end)
+                        - (select count(*) from webhook_deliveries l where l.endpoint_id = e.id
+                           and l.lease_until > now()) as slots
+                    from webhook_endpoints e
+                    where e.enabled and (e.paused_until is null or e.paused_until <= now())
+                      -- the endpoint's earliest pending delivery, one index probe (never a scan of the backlog)
+                      and (select d.next_attempt_at from webhook_deliveries d where d.endpoint_id = e.id
+                           and d.status = 'PENDING' order by d.next_attempt_at limit 1) <= now()
+                    order by random()
+                    limit 1000
+                    for update of e skip locked),
                 picked as (
-                    select p.id from wanted w cross join lateral (
+                    select p.id, r.id as endpoint_id from ready r cross join lateral (
                         select d.id from webhook_deliveries d
-                        where d.endpoint_id = w.endpoint_id and d.status = 'PENDING' and d.next_attempt_at <= now()
-                        order by d.next_attempt_at limit w.slots
-                        for update of d skip locked) p)
+                        where d.endpoint_id = r.id and d.status = 'PENDING' and d.next_attempt_at <= now()
+                        order by d.next_attempt_at limit greatest(r.slots, 0)
+                        for update of d skip locked) p
+                    limit ?)
                 update webhook_deliveries d
                 set lease_until = now() + ? * interval '1 microsecond',
                     next_attempt_at = now() + ? * interval '1 microsecond', claim_token = ?
-                from picked where d.id = picked.id
-                returning d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, d.total_attempts""")
-                .params(ids.toArray(UUID[]::new), slots.toArray(Integer[]::new), leaseMicros, leaseMicros, token)
-                .query((rs, n) -> {
-                    UUID endpointId = rs.getObject("endpoint_id", UUID.class);
-                    return new Claimed(rs.getObject("id", UUID.class), endpointId, token, rs.getString("event_id"),
-                            rs.getString("event_type"), rs.getString("payload"), rs.getInt("attempts"),
-                            rs.getInt("total_attempts"), byId.get(endpointId).url(), secrets.get(endpointId));
-                })
+                from picked join ready r on r.id = picked.endpoint_id
+                where d.id = picked.id
+                returning d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts, d.total_attempts,
+                    r.url, r.secret, r.previous_secret, r.previous_secret_expires_at""")
+                .params(settings.breakerFailures(), settings.maxInFlightPerEndpoint(), want, leaseMicros, leaseMicros,
+                        token)
+                .query((rs, n) -> new Leased(new Claimed(rs.getObject("id", UUID.class),
+                        rs.getObject("endpoint_id", UUID.class), token, rs.getString("event_id"),
+                        rs.getString("event_type"), rs.getString("payload"), rs.getInt("attempts"),
+                        rs.getInt("total_attempts"), rs.getString("url"), null), rs.getString("secret"),
+                        rs.getString("previous_secret"),
+                        WebhookEndpoints.instant(rs.getTimestamp("previous_secret_expires_at"))))
                 .list();
+        if (leased.isEmpty()) {
+            return List.of();
+        }
+        Instant now = Instant.now();
+        Map<UUID, List<String>> secrets = new HashMap<>();
+        List<UUID> unreadable = new ArrayList<>();
+        List<Claimed> claimed = new ArrayList<>(leased.size());
+        for (Leased row : leased) {
+            Claimed delivery = row.delivery();
+            List<String> keys = secrets.computeIfAbsent(delivery.endpointId(), id -> {
+                try {
+                    return endpoints.signingSecrets(row.secret(), row.previousSecret(), row.previousExpiresAt(), now);
+                } catch (RuntimeException e) {
+                    log.error("Webhook endpoint {}: its signing secret cannot be read ({}); its deliveries wait", id,
+                            e.getMessage());
+                    return null;
+                }
+            });
+            if (keys == null) {
+                unreadable.add(delivery.id());
+            } else {
+                claimed.add(new Claimed(delivery.id(), delivery.endpointId(), token, delivery.eventId(),
+                        delivery.eventType(), delivery.payload(), delivery.attempts(), delivery.totalAttempts(),
+                        delivery.url(), keys));
+            }
+        }
+        if (!unreadable.isEmpty()) {
+            jdbc.sql("""
+                    update webhook_deliveries set lease_until = null, claim_token = null,
+                        next_attempt_at = now() + interval '1 minute' where id = any(?)""")
+                    .param(unreadable.toArray(UUID[]::new)).update();
+        }
+        return claimed;
+    }
+
+    private record Leased(Claimed delivery, String secret, String previousSecret, Instant previousExpiresAt) {
     }
 
     // ---------------------------------------------------------------- recording
@@ -235,7 +242,19 @@ public class WebhookDispatcher implements DisposableBean {
                 }
                 List<Completed> batch = new ArrayList<>();
                 batch.add(first);
-                completed.drainTo(batch, RECORD_BATCH - 1);
+                // linger briefly while answers are still arriving: one transaction for many attempts
+                long until = System.nanoTime() + RECORD_LINGER_NANOS;
+                while (batch.size() < RECORD_BATCH) {
+                    completed.drainTo(batch, RECORD_BATCH - batch.size());
+                    long left = until - System.nanoTime();
+                    if (left <= 0 || inFlight() == 0 || batch.size() >= RECORD_BATCH) {
+                        break;
+                    }
+                    Completed next = completed.poll(left, TimeUnit.NANOSECONDS);
+                    if (next != null) {
+                        batch.add(next);
+                    }
+                }
                 recordWithRetry(batch);
                 synchronized (progress) {
                     recordedBatches++;
@@ -325,26 +344,38 @@ public class WebhookDispatcher implements DisposableBean {
                                     Integer.MAX_VALUE), o.error(), outcome.name(), d.id()});
         }
         int[] applied = tx.execute(txStatus -> {
+            asyncCommit(jdbc);
             // endpoints first, then deliveries (both in id order): the lock order of every other writer
-            List<Object[]> endpointsHealth = new ArrayList<>();
+            List<Object[]> healthy = new ArrayList<>();
+            List<Object[]> failing = new ArrayList<>();
             long pauseMicros = settings.compress(settings.breakerPause()).toNanos() / 1000;
-            health.forEach((id, h) -> endpointsHealth.add(new Object[] {h.success, h.failuresAfter, h.failuresAfter,
-                    h.success, h.failuresAfter, h.failuresAfter, settings.breakerFailures(), pauseMicros, h.success,
-                    h.gone, h.gone, "the receiver answered 410 Gone", h.gone, id}));
+            health.forEach((id, h) -> {
+                if (h.failuresAfter == 0) {
+                    healthy.add(new Object[] {id});
+                } else {
+                    failing.add(new Object[] {h.success, h.failuresAfter, h.failuresAfter, h.success, h.failuresAfter,
+                        h.failuresAfter, settings.breakerFailures(), pauseMicros, h.gone, h.gone,
+                        "the receiver answered 410 Gone", h.gone, id});
+                }
+            });
+            // the common case, all answered 2xx: no write (nor row lock) unless the endpoint was failing
+            template.batchUpdate("""
+                    update webhook_endpoints set consecutive_failures = 0, paused_until = null
+                    where id = ? and (consecutive_failures <> 0 or paused_until is not null)""", healthy,
+                    new int[] {Types.OTHER});
             template.batchUpdate("""
                     update webhook_endpoints set
                         consecutive_failures = case when ? then ? else consecutive_failures + ? end,
                         paused_until = case
                             when (case when ? then ? else consecutive_failures + ? end) >= ?
                                 then now() + ? * interval '1 microsecond'
-                            when ? then null
-                            else paused_until end,
+                            else null end,
                         enabled = enabled and not ?,
                         disabled_reason = case when ? then ? else disabled_reason end,
                         updated_at = case when ? then now() else updated_at end
-                    where id = ?""", endpointsHealth, new int[] {Types.BOOLEAN, Types.INTEGER, Types.INTEGER,
+                    where id = ?""", failing, new int[] {Types.BOOLEAN, Types.INTEGER, Types.INTEGER,
                     Types.BOOLEAN, Types.INTEGER, Types.INTEGER, Types.INTEGER, Types.BIGINT, Types.BOOLEAN,
-                    Types.BOOLEAN, Types.BOOLEAN, Types.VARCHAR, Types.BOOLEAN, Types.OTHER});
+                    Types.BOOLEAN, Types.VARCHAR, Types.BOOLEAN, Types.OTHER});
             int[] counts = template.batchUpdate("""
                     update webhook_deliveries set status = ?, attempts = ?, total_attempts = ?,
                         next_attempt_at = case when ? then now() + ? * interval '1 microsecond' end,

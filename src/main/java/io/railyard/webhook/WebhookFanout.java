@@ -78,6 +78,7 @@ public class WebhookFanout {
 
     /** One transaction: {events read past the high water mark, deliveries created}. */
     private int[] fanOutBatch() {
+        WebhookDispatcher.asyncCommit(jdbc); // lost in a crash = fanned out again from the same outbox rows
         Long highWater = jdbc.sql("select high_water from webhook_fanout_cursor where id = 1 for update skip locked")
                 .query(Long.class).optional().orElse(null);
         if (highWater == null) {
