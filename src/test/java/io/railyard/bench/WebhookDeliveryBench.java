@@ -29,8 +29,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * end</b> (outbox events committed → fan-out → delivery, both routes running).
  *
  * <pre>
- * mvn -o -B -q test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.executable=java \
- *   -Dexec.classpathScope=test -Dexec.args="-cp %classpath io.railyard.bench.WebhookDeliveryBench"
+ * mvn -o -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+ * java -cp target/test-classes:target/classes:$(cat target/bench.classpath) io.railyard.bench.WebhookDeliveryBench
  * </pre>
  * System properties: {@code bench.events} (per round, default 10000), {@code bench.endpoints} (default 4),
  * {@code bench.warmup} (events per warm-up round, default half of bench.events; the JIT needs it).
