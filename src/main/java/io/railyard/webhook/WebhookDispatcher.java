@@ -202,15 +202,17 @@ public class WebhookDispatcher implements DisposableBean {
         List<Claimed> claimed = new ArrayList<>(leased.size());
         for (Leased row : leased) {
             Claimed delivery = row.delivery();
-            List<String> keys = secrets.computeIfAbsent(delivery.endpointId(), id -> {
+            if (!secrets.containsKey(delivery.endpointId())) {
                 try {
-                    return endpoints.signingSecrets(row.secret(), row.previousSecret(), row.previousExpiresAt(), now);
+                    secrets.put(delivery.endpointId(), endpoints.signingSecrets(row.secret(), row.previousSecret(),
+                            row.previousExpiresAt(), now));
                 } catch (RuntimeException e) {
-                    log.error("Webhook endpoint {}: its signing secret cannot be read ({}); its deliveries wait", id,
-                            e.getMessage());
-                    return null;
+                    log.error("Webhook endpoint {}: its signing secret cannot be read ({}); its deliveries wait",
+                            delivery.endpointId(), e.getMessage());
+                    secrets.put(delivery.endpointId(), null);
                 }
-            });
+            }
+            List<String> keys = secrets.get(delivery.endpointId());
             if (keys == null) {
                 unreadable.add(delivery.id());
             } else {
