@@ -67,6 +67,7 @@ public abstract class HubTest {
         registry.add("railyard.settlement.recheck-after", () -> "PT1S");
         registry.add("railyard.settlement.redelivery-delay-ms", () -> "50");
         registry.add("railyard.settlement.queue-when-unavailable-for", () -> "PT1S");
+        registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
     }
 
     private static int freePort() {
