@@ -11,6 +11,8 @@ import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import io.railyard.window.SettlementWindows;
 import java.io.IOException;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -91,9 +93,15 @@ public class TransferRouter {
     }
 
     private Transfer queue(UUID transferId, SettlementWindows.State window) {
+        Instant release = releaseTime(window);
         return transfers.transition(transferId, TransferStatus.QUEUED, "window closed (" + window.closedBecause()
-                + "), released at " + window.nextOpen(), new Transfers.Changes(null, null, null, null, null, null,
-                        window.nextOpen()), null);
+                + "), released at " + release, new Transfers.Changes(null, null, null, null, null, null, release),
+                null);
+    }
+
+    /** The window's next opening; a window closed until ops clear it is looked at again every minute. */
+    private Instant releaseTime(SettlementWindows.State window) {
+        return window.nextOpen() != null ? window.nextOpen() : windows.now().plusSeconds(60);
     }
 
     /**
@@ -112,7 +120,7 @@ public class TransferRouter {
             SettlementWindows.State window = windows.now(transfer.rail(), transfer.destinationCurrency().name());
             if (!window.open()) { // closed again meanwhile (an ops override): wait for the next opening
                 jdbc.sql("update transfers set release_at = ? where id = ?")
-                        .params(java.sql.Timestamp.from(window.nextOpen()), id).update();
+                        .params(Timestamp.from(releaseTime(window)), id).update();
                 continue;
             }
             release(id, "released from the queue");

@@ -71,9 +71,12 @@ public class SettlementWindows {
                             + " (" + override.get().reason() + ")");
         }
         if (override.isPresent() && override.get().state().equals("CLOSED")) {
-            Instant until = override.get().until() == null ? at.plus(java.time.Duration.ofDays(HORIZON_DAYS))
-                    : override.get().until();
-            State after = at(rail, currency, until);
+            Instant until = override.get().until();
+            if (until == null) { // closed until ops clear it: no opening to announce, the queue waits
+                return new State(rail, currency, false, null, null, false, "closed by ops: "
+                        + override.get().reason(), null, window.zone().getId(), "closed until cleared");
+            }
+            State after = compute(rail, currency, window, until);
             return new State(rail, currency, false, after.open() ? until : after.nextOpen(), after.nextCutoff(),
                     after.businessDay(), "closed by ops: " + override.get().reason(), after.bookingDate(),
                     window.zone().getId(), "closed until " + until);

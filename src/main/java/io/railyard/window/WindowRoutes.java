@@ -108,6 +108,9 @@ class WindowRoutes extends RouteBuilder {
             details.put("currency", request.currency());
             details.put("until", request.until() == null ? null : request.until().toString());
             audit.record(actor, "window.override", "rail:" + rail, reason, details);
+            // the rail's queue is looked at again at once under the new window
+            jdbc.sql("update transfers set release_at = clock_timestamp() where status = 'QUEUED' and rail = ?")
+                    .param(rail).update();
         });
         bodies.respond(exchange, 200, view(windows.now(rail, request.currency())));
     }

@@ -28,7 +28,7 @@ record WindowTable(Map<String, RailWindows> rails, Map<String, BusinessCalendar>
     /** A rail's default window and its per-currency exceptions. */
     record RailWindows(Window window, Map<String, Window> currencies) {
         Window forCurrency(String currency) {
-            return currencies.getOrDefault(currency, window);
+            return currency == null ? window : currencies.getOrDefault(currency, window);
         }
     }
 

@@ -75,11 +75,15 @@ class SettlementWindowsTest extends HubTest {
 
     @Test
     void usdWiresHaveACutOffAndUsHolidays() throws Exception {
-        // Friday 2026-07-03 is Independence Day observed: the next wire window is Monday 09:00 New York
-        SettlementWindows windows = withTed(Instant.parse("2026-07-03T14:00:00Z"));
+        // Thanksgiving, Thursday 2026-11-26, 10:00 in New York: the next wire window is Friday 09:00 New York
+        SettlementWindows windows = withTed(Instant.parse("2026-11-26T15:00:00Z"));
         SettlementWindows.State wire = windows.now("circle-usdc", "USD");
         assertThat(wire.open()).isFalse();
-        assertThat(wire.nextOpen()).isEqualTo(Instant.parse("2026-07-06T13:00:00Z"));
+        assertThat(wire.closedBecause()).startsWith("holiday: Thanksgiving");
+        assertThat(wire.nextOpen()).isEqualTo(Instant.parse("2026-11-27T14:00:00Z"));
+        SettlementWindows.State afterCutoff = windows.at("circle-usdc", "USD", Instant.parse("2026-11-27T21:45:00Z"));
+        assertThat(afterCutoff.closedBecause()).isEqualTo("after the 16:30 cut-off");
+        assertThat(afterCutoff.nextOpen()).isEqualTo(Instant.parse("2026-11-30T14:00:00Z"));
         assertThat(windows.now("circle-usdc", "USDC").open()).as("USDC is not a wire").isTrue();
     }
 
