@@ -50,6 +50,7 @@ class NewRailFromTemplateTest {
                     Files.readString(Path.of("connectors/_template", file)).replace("template", "acme-pay"));
         }
         Files.createDirectories(home.resolve("config"));
+        Files.copy(Path.of("config/rails.yaml"), home.resolve("config/rails.yaml"));
         Files.writeString(home.resolve("config/routing.yaml"), """
                 rules:
                   - name: mxn-acme
