@@ -95,6 +95,15 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     }
 
     private Map<String, ConnectorDescriptor> discover() {
+        Path routes = directory.resolveSibling("routes");
+        try (Stream<Path> files = Files.isDirectory(routes) ? Files.list(routes) : Stream.empty()) {
+            if (files.noneMatch(f -> f.getFileName().toString().endsWith(".yaml"))) {
+                throw new IllegalStateException("no YAML routes in " + routes.toAbsolutePath()
+                        + " (set RAILYARD_HOME to the folder holding routes/ and connectors/)");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + routes + ": " + e.getMessage(), e);
+        }
         if (!Files.isDirectory(directory)) {
             throw new IllegalStateException("no connectors directory at " + directory.toAbsolutePath()
                     + " (set RAILYARD_HOME to the folder holding routes/ and connectors/)");

@@ -2,6 +2,7 @@ package io.railyard.transfer;
 
 import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
+import io.railyard.api.Keyset;
 import io.railyard.idempotency.Idempotency;
 import io.railyard.partner.PartnerPrincipal;
 import io.railyard.partner.Tenancy;
@@ -77,8 +78,8 @@ class TransferRoutes extends RouteBuilder {
         String createdAfter = exchange.getIn().getHeader("created_after", String.class);
         Transfers.ListFilter filter = new Transfers.ListFilter(status(status),
                 exchange.getIn().getHeader("rail", String.class), instant(createdAfter));
-        int limit = limit(exchange.getIn().getHeader("limit", String.class));
-        Transfers.Page page = transfers.list(partner.partnerId(), filter, limit,
+        int limit = Keyset.limit(exchange.getIn().getHeader("limit", String.class));
+        Keyset.Page<Transfer> page = transfers.list(partner.partnerId(), filter, limit,
                 exchange.getIn().getHeader("cursor", String.class));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("data", page.data().stream().map(TransferViews::of).toList());
@@ -117,18 +118,6 @@ class TransferRoutes extends RouteBuilder {
             return value == null ? null : Instant.parse(value);
         } catch (DateTimeParseException e) {
             throw ApiProblem.badRequest("invalid_query", "created_after is an RFC 3339 UTC time", "created_after");
-        }
-    }
-
-    private static int limit(String value) {
-        try {
-            int limit = value == null ? 50 : Integer.parseInt(value);
-            if (limit < 1 || limit > 200) {
-                throw new NumberFormatException();
-            }
-            return limit;
-        } catch (NumberFormatException e) {
-            throw ApiProblem.badRequest("invalid_query", "limit is 1 to 200", "limit");
         }
     }
 }

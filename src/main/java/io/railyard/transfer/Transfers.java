@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
+import io.railyard.api.Keyset;
 import io.railyard.fx.FxRates;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
@@ -11,13 +12,11 @@ import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.outbox.Outbox;
-import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +108,7 @@ public class Transfers {
     }
 
     /** Newest first, cursor-paginated. */
-    public Page list(UUID partnerId, ListFilter filter, int limit, String cursor) {
+    public Keyset.Page<Transfer> list(UUID partnerId, ListFilter filter, int limit, String cursor) {
         StringBuilder sql = new StringBuilder("select * from transfers where partner_id = ?");
         List<Object> params = new ArrayList<>(List.of(partnerId));
         if (filter.status() != null) {
@@ -124,19 +123,9 @@ public class Transfers {
             sql.append(" and created_at > ?");
             params.add(Timestamp.from(filter.createdAfter()));
         }
-        if (cursor != null) {
-            Cursor position = Cursor.decode(cursor);
-            sql.append(" and (created_at, id) < (?, ?)");
-            params.add(Timestamp.from(position.createdAt()));
-            params.add(position.id());
-        }
-        sql.append(" order by created_at desc, id desc limit ?");
-        params.add(limit + 1);
-        List<Transfer> rows = jdbc.sql(sql.toString()).params(params).query(this::map).list();
-        boolean more = rows.size() > limit;
-        List<Transfer> page = more ? rows.subList(0, limit) : rows;
-        String next = more ? new Cursor(page.get(limit - 1).createdAt(), page.get(limit - 1).id()).encode() : null;
-        return new Page(page, next);
+        Keyset.appendPage(sql, params, cursor, limit);
+        return Keyset.page(jdbc.sql(sql.toString()).params(params).query(this::map).list(), limit,
+                Transfer::createdAt, Transfer::id);
     }
 
     /**
@@ -266,25 +255,5 @@ public class Transfers {
     }
 
     public record ListFilter(TransferStatus status, String rail, Instant createdAfter) {
-    }
-
-    public record Page(List<Transfer> data, String nextCursor) {
-    }
-
-    record Cursor(Instant createdAt, UUID id) {
-        String encode() {
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    (createdAt.toString() + "|" + id).getBytes(StandardCharsets.UTF_8));
-        }
-
-        static Cursor decode(String cursor) {
-            try {
-                String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|");
-                return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
-            } catch (RuntimeException e) {
-                throw ApiProblem.badRequest("invalid_cursor", "the cursor is not one this API issued",
-                        "cursor");
-            }
-        }
     }
 }

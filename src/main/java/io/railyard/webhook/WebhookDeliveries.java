@@ -4,14 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
-import java.nio.charset.StandardCharsets;
+import io.railyard.api.Keyset;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,19 +72,10 @@ public class WebhookDeliveries {
             sql.append(" and event_id = ?");
             params.add(uuid(filter.eventId(), "event_id"));
         }
-        if (cursor != null) {
-            Cursor position = Cursor.decode(cursor);
-            sql.append(" and (created_at, id) < (?, ?)");
-            params.add(Timestamp.from(position.createdAt()));
-            params.add(position.id());
-        }
-        sql.append(" order by created_at desc, id desc limit ?");
-        params.add(limit + 1);
-        List<Row> rows = jdbc.sql(sql.toString()).params(params).query(WebhookDeliveries::row).list();
-        boolean more = rows.size() > limit;
-        List<Row> page = more ? rows.subList(0, limit) : rows;
-        String next = more ? new Cursor(page.get(limit - 1).createdAt(), page.get(limit - 1).id()).encode() : null;
-        return new Page(page.stream().map(Row::view).toList(), next);
+        Keyset.appendPage(sql, params, cursor, limit);
+        Keyset.Page<Row> page = Keyset.page(jdbc.sql(sql.toString()).params(params).query(WebhookDeliveries::row)
+                .list(), limit, Row::createdAt, Row::id);
+        return new Page(page.data().stream().map(Row::view).toList(), page.nextCursor());
     }
 
     /** One delivery with its body and every attempt (oldest first). */
@@ -307,22 +296,5 @@ public class WebhookDeliveries {
                 rs.getString("last_error"), WebhookEndpoints.instant(rs.getTimestamp("delivered_at")),
                 WebhookEndpoints.instant(rs.getTimestamp("dead_at")), rs.getTimestamp("created_at").toInstant(),
                 rs.getTimestamp("updated_at").toInstant());
-    }
-
-    /** Position in a newest-first listing. */
-    record Cursor(Instant createdAt, UUID id) {
-        String encode() {
-            return Base64.getUrlEncoder().withoutPadding().encodeToString((createdAt + "|" + id)
-                    .getBytes(StandardCharsets.UTF_8));
-        }
-
-        static Cursor decode(String text) {
-            try {
-                String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split("\\|");
-                return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
-            } catch (IllegalArgumentException | DateTimeParseException | ArrayIndexOutOfBoundsException e) {
-                throw ApiProblem.badRequest("invalid_cursor", "the cursor is not one this API returned", "cursor");
-            }
-        }
     }
 }

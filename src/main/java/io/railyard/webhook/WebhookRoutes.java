@@ -2,6 +2,7 @@ package io.railyard.webhook;
 
 import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
+import io.railyard.api.Keyset;
 import io.railyard.idempotency.Idempotency;
 import io.railyard.partner.PartnerPrincipal;
 import io.railyard.partner.Tenancy;
@@ -183,7 +184,7 @@ class WebhookRoutes extends RouteBuilder {
                 exchange.getIn().getHeader("event_type", String.class),
                 exchange.getIn().getHeader("event_id", String.class));
         WebhookDeliveries.Page page = deliveries.list(partner(exchange), filter,
-                limit(exchange.getIn().getHeader("limit", String.class)),
+                Keyset.limit(exchange.getIn().getHeader("limit", String.class)),
                 exchange.getIn().getHeader("cursor", String.class));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("data", page.data());
@@ -208,18 +209,6 @@ class WebhookRoutes extends RouteBuilder {
             return UUID.fromString(value);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw ApiProblem.notFound(what + " " + value);
-        }
-    }
-
-    private static int limit(String value) {
-        try {
-            int limit = value == null ? 50 : Integer.parseInt(value);
-            if (limit < 1 || limit > 200) {
-                throw new NumberFormatException();
-            }
-            return limit;
-        } catch (NumberFormatException e) {
-            throw ApiProblem.badRequest("invalid_query", "limit is 1 to 200", "limit");
         }
     }
 }

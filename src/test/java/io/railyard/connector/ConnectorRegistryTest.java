@@ -21,6 +21,8 @@ class ConnectorRegistryTest {
     @BeforeEach
     void copyTheShippedConnectors() throws IOException {
         env = new MockEnvironment();
+        Files.createDirectories(home.resolve("routes"));
+        Files.writeString(home.resolve("routes/outbox.camel.yaml"), "# routes\n");
         for (String rail : new String[] {"pix", "spei", "circle-usdc", "base-usdc", "_template"}) {
             Path target = Files.createDirectories(home.resolve("connectors").resolve(rail));
             try (var files = Files.list(Path.of("connectors", rail))) {
@@ -95,8 +97,20 @@ class ConnectorRegistryTest {
     }
 
     @Test
+    void aHomeWithoutRoutesIsExplained() throws IOException {
+        Files.delete(home.resolve("routes/outbox.camel.yaml"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env)).hasMessageContaining("no YAML routes in")
+                .hasMessageContaining("RAILYARD_HOME");
+    }
+
+    @Test
     void aMissingConnectorsDirectoryIsExplained() {
-        assertThatThrownBy(() -> new ConnectorRegistry(home.resolve("elsewhere"), env))
+        Path elsewhere = home.resolve("elsewhere");
+        assertThatThrownBy(() -> {
+            Files.createDirectories(elsewhere.resolve("routes"));
+            Files.writeString(elsewhere.resolve("routes/a.yaml"), "# routes\n");
+            new ConnectorRegistry(elsewhere, env);
+        })
                 .hasMessageContaining("no connectors directory").hasMessageContaining("RAILYARD_HOME");
     }
 }

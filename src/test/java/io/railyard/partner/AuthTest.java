@@ -89,6 +89,15 @@ class AuthTest extends HubTest {
     }
 
     @Test
+    void theApiDocsAreBrowsableWithoutExternalAssets() {
+        Reply docs = call("GET", "/docs/index.html").send();
+        assertThat(docs.status()).isEqualTo(200);
+        assertThat(docs.body()).contains("/api-docs").doesNotContain("https://");
+        assertThat(call("GET", "/webjars/swagger-ui/5.34.1/swagger-ui-bundle.js").send().status()).isEqualTo(200);
+        assertThat(call("GET", "/api-docs").send().body()).contains("/v1/transfers");
+    }
+
+    @Test
     void healthIsPublicAndShowsDatabaseAndKafka() {
         Reply health = call("GET", "/actuator/health").send();
         assertThat(health.status()).isEqualTo(200);
