@@ -1,6 +1,8 @@
 package io.railyard.api;
 
 import java.util.List;
+import java.util.UUID;
+import org.apache.camel.Exchange;
 
 /** Thrown anywhere in request handling to answer with a problem document; nothing has been written when it is. */
 public class ApiProblem extends RuntimeException {
@@ -35,6 +37,16 @@ public class ApiProblem extends RuntimeException {
 
     public static ApiProblem notFound(String what) {
         return new ApiProblem(Problem.of(404, "not_found", "Not found", what + " not found", null));
+    }
+
+    /** The UUID in path parameter {@code header}; anything else names nothing that exists: 404. */
+    public static UUID pathId(Exchange exchange, String header, String what) {
+        String value = exchange.getIn().getHeader(header, String.class);
+        try {
+            return UUID.fromString(value);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw notFound(what + " " + value);
+        }
     }
 
     public static ApiProblem conflict(String code, String detail) {

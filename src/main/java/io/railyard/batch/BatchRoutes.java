@@ -70,13 +70,13 @@ class BatchRoutes extends RouteBuilder {
                 .process(exchange -> text(exchange, "text/csv; charset=utf-8", BatchCsv.TEMPLATE));
         from("direct:batch.api.get").routeId("batch.api.get.handle").routeConfigurationId("api-errors")
                 .process(exchange -> bodies.respond(exchange, 200, batches.summary(
-                        Tenancy.partnerOf(exchange).partnerId(), batchId(exchange))
-                        .orElseThrow(() -> ApiProblem.notFound("batch " + batchId(exchange)))));
+                        Tenancy.partnerOf(exchange).partnerId(), ApiProblem.pathId(exchange, "batchId", "batch"))
+                        .orElseThrow(() -> ApiProblem.notFound("batch " + ApiProblem.pathId(exchange, "batchId", "batch")))));
         from("direct:batch.api.items").routeId("batch.api.items.handle").routeConfigurationId("api-errors")
                 .process(this::items);
         from("direct:batch.api.retry").routeId("batch.api.retry.handle").routeConfigurationId("api-errors")
                 .process(idempotency.required(exchange -> bodies.respond(exchange, 200,
-                        batches.retry(Tenancy.partnerOf(exchange).partnerId(), batchId(exchange)))));
+                        batches.retry(Tenancy.partnerOf(exchange).partnerId(), ApiProblem.pathId(exchange, "batchId", "batch")))));
     }
 
     private void create(Exchange exchange) throws Exception {
@@ -125,7 +125,7 @@ class BatchRoutes extends RouteBuilder {
 
     private void items(Exchange exchange) throws IOException {
         UUID partnerId = Tenancy.partnerOf(exchange).partnerId();
-        UUID batchId = batchId(exchange);
+        UUID batchId = ApiProblem.pathId(exchange, "batchId", "batch");
         batches.summary(partnerId, batchId).orElseThrow(() -> ApiProblem.notFound("batch " + batchId));
         String status = exchange.getIn().getHeader("status", String.class);
         int after = integer(exchange.getIn().getHeader("cursor", String.class), -1, "cursor");
@@ -158,15 +158,6 @@ class BatchRoutes extends RouteBuilder {
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, contentType);
         exchange.getMessage().setBody(body);
-    }
-
-    private static UUID batchId(Exchange exchange) {
-        String id = exchange.getIn().getHeader("batchId", String.class);
-        try {
-            return UUID.fromString(id);
-        } catch (IllegalArgumentException e) {
-            throw ApiProblem.notFound("batch " + id);
-        }
     }
 
     private static int integer(String value, int fallback, String field) {

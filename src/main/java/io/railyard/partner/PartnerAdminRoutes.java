@@ -85,7 +85,7 @@ class PartnerAdminRoutes extends RouteBuilder {
 
     private void revoke(Exchange exchange) {
         Partners.Partner partner = partner(exchange);
-        UUID keyId = uuid(exchange.getIn().getHeader("keyId", String.class), "keyId");
+        UUID keyId = ApiProblem.pathId(exchange, "keyId", "keyId");
         if (!partners.revokeKey(partner.id(), keyId)) {
             throw ApiProblem.notFound("active key " + keyId);
         }
@@ -120,15 +120,7 @@ class PartnerAdminRoutes extends RouteBuilder {
     }
 
     private Partners.Partner partner(Exchange exchange) {
-        UUID id = uuid(exchange.getIn().getHeader("partnerId", String.class), "partnerId");
+        UUID id = ApiProblem.pathId(exchange, "partnerId", "partnerId");
         return partners.find(id).orElseThrow(() -> ApiProblem.notFound("partner " + id));
-    }
-
-    private static UUID uuid(String value, String field) {
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw ApiProblem.notFound(field + " " + value);
-        }
     }
 }

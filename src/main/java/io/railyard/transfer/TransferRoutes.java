@@ -64,7 +64,7 @@ class TransferRoutes extends RouteBuilder {
 
     private void get(Exchange exchange) {
         PartnerPrincipal partner = Tenancy.partnerOf(exchange);
-        UUID id = transferId(exchange);
+        UUID id = ApiProblem.pathId(exchange, "transferId", "transfer");
         Transfer transfer = transfers.findForPartner(partner.partnerId(), id)
                 .orElseThrow(() -> ApiProblem.notFound("transfer " + id));
         Map<String, Object> view = new LinkedHashMap<>(TransferViews.of(transfer));
@@ -89,16 +89,7 @@ class TransferRoutes extends RouteBuilder {
 
     private void cancel(Exchange exchange) {
         PartnerPrincipal partner = Tenancy.partnerOf(exchange);
-        bodies.respond(exchange, 200, TransferViews.of(transfers.cancel(partner.partnerId(), transferId(exchange))));
-    }
-
-    private static UUID transferId(Exchange exchange) {
-        String id = exchange.getIn().getHeader("transferId", String.class);
-        try {
-            return UUID.fromString(id);
-        } catch (IllegalArgumentException e) {
-            throw ApiProblem.notFound("transfer " + id);
-        }
+        bodies.respond(exchange, 200, TransferViews.of(transfers.cancel(partner.partnerId(), ApiProblem.pathId(exchange, "transferId", "transfer"))));
     }
 
     private static TransferStatus status(String value) {

@@ -96,7 +96,7 @@ class WebhookRoutes extends RouteBuilder {
         handle("endpoint-list", exchange -> bodies.respond(exchange, 200, Map.of("data",
                 endpoints.list(partner(exchange)).stream().map(WebhookEndpoints.Endpoint::view).toList())));
         handle("endpoint-get", exchange -> bodies.respond(exchange, 200,
-                endpoints.require(partner(exchange), id(exchange, "endpointId", "webhook endpoint")).view()));
+                endpoints.require(partner(exchange), ApiProblem.pathId(exchange, "endpointId", "webhook endpoint")).view()));
         handle("endpoint-update", idempotency.optional(this::update));
         handle("endpoint-delete", idempotency.optional(this::delete));
         handle("endpoint-rotate", idempotency.optional(this::rotate));
@@ -104,9 +104,9 @@ class WebhookRoutes extends RouteBuilder {
         handle("endpoint-replay", idempotency.optional(this::replayEndpoint));
         handle("delivery-list", exchange -> list(exchange, null));
         handle("delivery-get", exchange -> bodies.respond(exchange, 200,
-                deliveries.detail(partner(exchange), id(exchange, "deliveryId", "webhook delivery"))));
+                deliveries.detail(partner(exchange), ApiProblem.pathId(exchange, "deliveryId", "webhook delivery"))));
         handle("delivery-replay", idempotency.optional(exchange -> bodies.respond(exchange, 202,
-                deliveries.replay(partner(exchange), id(exchange, "deliveryId", "webhook delivery")))));
+                deliveries.replay(partner(exchange), ApiProblem.pathId(exchange, "deliveryId", "webhook delivery")))));
         handle("dead-letters", exchange -> list(exchange, "DEAD"));
         handle("event-types", exchange -> bodies.respond(exchange, 200, Map.of("data", WebhookEventTypes.ALL)));
     }
@@ -124,13 +124,13 @@ class WebhookRoutes extends RouteBuilder {
 
     private void update(Exchange exchange) {
         PatchEndpoint request = bodies.read(exchange, PatchEndpoint.class);
-        bodies.respond(exchange, 200, endpoints.update(partner(exchange), id(exchange, "endpointId",
+        bodies.respond(exchange, 200, endpoints.update(partner(exchange), ApiProblem.pathId(exchange, "endpointId",
                 "webhook endpoint"), new WebhookEndpoints.Patch(request.url(), request.eventTypes(),
                         request.description(), request.enabled())).view());
     }
 
     private void delete(Exchange exchange) {
-        endpoints.delete(partner(exchange), id(exchange, "endpointId", "webhook endpoint"));
+        endpoints.delete(partner(exchange), ApiProblem.pathId(exchange, "endpointId", "webhook endpoint"));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 204);
         exchange.getMessage().setBody(null);
@@ -146,13 +146,13 @@ class WebhookRoutes extends RouteBuilder {
                 throw ApiProblem.invalid("overlap", "an ISO-8601 duration such as PT24H (PT0S: revoke at once)");
             }
         }
-        bodies.respond(exchange, 200, endpoints.rotate(partner(exchange), id(exchange, "endpointId",
+        bodies.respond(exchange, 200, endpoints.rotate(partner(exchange), ApiProblem.pathId(exchange, "endpointId",
                 "webhook endpoint"), overlap));
     }
 
     private void test(Exchange exchange) {
         TestEvent request = optionalBody(exchange, TestEvent.class);
-        bodies.respond(exchange, 200, deliveries.sendTest(partner(exchange), id(exchange, "endpointId",
+        bodies.respond(exchange, 200, deliveries.sendTest(partner(exchange), ApiProblem.pathId(exchange, "endpointId",
                 "webhook endpoint"), request == null ? null : request.eventType()));
     }
 
@@ -167,7 +167,7 @@ class WebhookRoutes extends RouteBuilder {
         } catch (DateTimeParseException e) {
             throw ApiProblem.invalid("since", "an RFC 3339 time such as 2025-01-31T00:00:00Z");
         }
-        UUID endpointId = id(exchange, "endpointId", "webhook endpoint");
+        UUID endpointId = ApiProblem.pathId(exchange, "endpointId", "webhook endpoint");
         int replayed = deliveries.replayDead(partner(exchange), endpointId, since);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("endpoint_id", endpointId.toString());
@@ -201,14 +201,5 @@ class WebhookRoutes extends RouteBuilder {
     private static UUID partner(Exchange exchange) {
         PartnerPrincipal partner = Tenancy.partnerOf(exchange);
         return partner.partnerId();
-    }
-
-    private static UUID id(Exchange exchange, String header, String what) {
-        String value = exchange.getIn().getHeader(header, String.class);
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw ApiProblem.notFound(what + " " + value);
-        }
     }
 }

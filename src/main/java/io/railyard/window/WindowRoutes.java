@@ -131,7 +131,7 @@ class WindowRoutes extends RouteBuilder {
     }
 
     private void releaseTransfer(Exchange exchange) {
-        UUID id = uuid(exchange.getIn().getHeader("transferId", String.class));
+        UUID id = ApiProblem.pathId(exchange, "transferId", "transfer");
         String reason = reason(bodies.read(exchange, Release.class).reason());
         String actor = Tenancy.scopeOf(exchange);
         Object released = tx.execute(status -> {
@@ -176,13 +176,5 @@ class WindowRoutes extends RouteBuilder {
             throw ApiProblem.invalid("reason", "an override needs a reason (1 to 500 characters) for the audit trail");
         }
         return reason;
-    }
-
-    private static UUID uuid(String value) {
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw ApiProblem.notFound("transfer " + value);
-        }
     }
 }
