@@ -23,7 +23,8 @@ import org.springframework.util.StringUtils;
  * The no-install default: when no external PostgreSQL or Kafka is configured, start an embedded PostgreSQL (zonky) and
  * an embedded KRaft Kafka broker before the context refreshes, and point the application at them.
  *
- * <p>External servers win: {@code RAILYARD_DB_URL} (or {@code spring.datasource.url}) and {@code RAILYARD_KAFKA_BROKERS}
+ * <p>With {@code railyard.local.data-dir} set (the local profile) both keep their data there across restarts; without
+ * it (tests) both start empty. External servers win: {@code RAILYARD_DB_URL} (or {@code spring.datasource.url}) and {@code RAILYARD_KAFKA_BROKERS}
  * (or {@code camel.component.kafka.brokers}). The servers are registered as beans so they stop after Quartz, Hikari and
  * Camel; zonky's own shutdown hook is off because it races Spring's.
  */
@@ -75,13 +76,22 @@ public class EmbeddedServers implements ApplicationContextInitializer<Configurab
             return;
         }
         requireEmbeddedSupport("org.springframework.kafka.test.EmbeddedKafkaKraftBroker", "RAILYARD_KAFKA_BROKERS");
-        EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, env.getProperty("railyard.kafka.partitions", Integer.class, 3));
+        int partitions = env.getProperty("railyard.kafka.partitions", Integer.class, 3);
+        Path dataDir = dataDirectory(env, "kafka");
+        if (dataDir != null) {
+            LocalKafka kafka = LocalKafka.start(dataDir, partitions);
+            register(context, "embeddedKafka", kafka);
+            out.put("camel.component.kafka.brokers", kafka.bootstrap());
+            out.put("railyard.kafka.mode", "embedded (data in " + dataDir + ")");
+            return;
+        }
+        EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, partitions);
         kafka.brokerProperty("auto.create.topics.enable", "true");
-        kafka.brokerProperty("num.partitions", env.getProperty("railyard.kafka.partitions", "3"));
+        kafka.brokerProperty("num.partitions", String.valueOf(partitions));
         kafka.afterPropertiesSet();
         register(context, "embeddedKafka", kafka::destroy);
         out.put("camel.component.kafka.brokers", kafka.getBrokersAsString());
-        out.put("railyard.kafka.mode", "embedded (in memory: PostgreSQL stays the source of truth)");
+        out.put("railyard.kafka.mode", "embedded (in memory, gone at stop)");
     }
 
     private static EmbeddedPostgres startPostgres(Path dataDir, int port) {

@@ -1,0 +1,99 @@
+package io.railyard.local;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.springframework.beans.factory.DisposableBean;
+
+/**
+ * A single-node KRaft broker (combined broker and controller) whose logs and metadata live in a data directory, so
+ * topics, records and consumer offsets survive a restart of the local hub. The test kit's broker cannot do this: it
+ * formats fresh temporary storage with a new cluster id on every start.
+ *
+ * <p>The storage is formatted once (its {@code meta.properties} holds the cluster id); ports are picked free at each
+ * start, which KRaft accepts because the single voter is static configuration, not metadata.
+ */
+final class LocalKafka implements DisposableBean {
+
+    private final KafkaRaftServer server;
+    private final String bootstrap;
+
+    private LocalKafka(KafkaRaftServer server, String bootstrap) {
+        this.server = server;
+        this.bootstrap = bootstrap;
+    }
+
+    static LocalKafka start(Path dataDir, int partitions) {
+        int port = freePort();
+        int controllerPort = freePort();
+        Map<String, String> props = new HashMap<>();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("log.dirs", dataDir.toString());
+        props.put("num.partitions", String.valueOf(partitions));
+        props.put("auto.create.topics.enable", "true");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "5");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        KafkaConfig config = new KafkaConfig(props);
+        format(config, dataDir);
+        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        return new LocalKafka(server, "127.0.0.1:" + port);
+    }
+
+    /** Formats the storage on first use; afterwards the existing cluster id and records are kept. */
+    private static void format(KafkaConfig config, Path dataDir) {
+        if (Files.exists(dataDir.resolve("meta.properties"))) {
+            return;
+        }
+        try {
+            Files.createDirectories(dataDir);
+            new Formatter().setPrintStream(new PrintStream(PrintStream.nullOutputStream()))
+                    .setNodeId(config.nodeId())
+                    .setClusterId(Uuid.randomUuid().toString())
+                    .setControllerListenerName("CONTROLLER")
+                    .setMetadataLogDirectory(config.metadataLogDir())
+                    .addDirectory(dataDir.toString())
+                    .run();
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot format the local Kafka storage in " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    String bootstrap() {
+        return bootstrap;
+    }
+
+    @Override
+    public void destroy() {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
