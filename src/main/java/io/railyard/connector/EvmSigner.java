@@ -48,6 +48,9 @@ public class EvmSigner {
             Credentials credentials = Credentials.create(exchange.getProperty("evmPrivateKey", String.class));
             String sender = credentials.getAddress().toLowerCase();
             long chainNonce = Numeric.toBigInt(exchange.getProperty("evmChainNonce", String.class)).longValueExact();
+            // one signer per sender at a time until commit: concurrent payouts must not pick the same nonce
+            jdbc.sql("select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0)) is null").params(rail, sender)
+                    .query(Boolean.class).single();
             long storedNext = jdbc.sql("select coalesce(max(nonce) + 1, 0) from evm_transactions where rail = ? and sender = ?")
                     .params(rail, sender).query(Long.class).single();
             long nonce = Math.max(chainNonce, storedNext);
@@ -66,7 +69,7 @@ public class EvmSigner {
                     Long.parseLong(exchange.getProperty("evmChainId", String.class)), credentials);
             String raw = Numeric.toHexString(bytes);
             String hash = Numeric.toHexString(Hash.sha3(bytes));
-            // the (rail, sender, nonce) key refuses a concurrent signer that picked the same nonce: it retries
+            // the (rail, sender, nonce) key stays the last guard, should a signer ever run outside this lock
             jdbc.sql("insert into evm_transactions (transfer_id, rail, sender, nonce, raw_tx, tx_hash) values (?, ?, ?, ?, ?, ?)")
                     .params(transferId, rail, sender, nonce, raw, hash).update();
             signed = Optional.of(Map.of("raw_tx", raw, "tx_hash", hash));

@@ -1,0 +1,83 @@
+package io.railyard.connector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.railyard.HubTest;
+import io.railyard.transfer.TransferFixtures;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** Nonce allocation when several payouts from one sender are signed at the same moment. */
+class EvmSignerTest extends HubTest {
+
+    private static final String KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+
+    @Autowired
+    EvmSigner signer;
+    @Autowired
+    CamelContext camel;
+
+    @Test
+    void identicalPayoutsSignedConcurrentlyGetConsecutiveNoncesAndDistinctHashes() throws Exception {
+        // pix transfers lend their ids: the signer only needs existing transfers, not their rail
+        TestPartner partner = newPartner("1000 BRL");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                    .json(TransferFixtures.pix("1.00")).send().json().get("id").asText());
+        }
+        String rail = "nonce-race-" + UUID.randomUUID();
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(ids.size());
+        try {
+            List<CompletableFuture<String>> signed = ids.stream().map(id -> CompletableFuture.supplyAsync(() -> {
+                Exchange exchange = payout(rail, id);
+                await(start);
+                signer.sign(exchange);
+                return exchange.getProperty("railyardRailReference", String.class);
+            }, pool)).toList();
+            start.countDown();
+            // the same amount to the same address: only the nonce tells the signed transactions apart
+            assertThat(signed.stream().map(CompletableFuture::join).distinct()).hasSize(ids.size());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce").param(rail)
+                .query(Long.class).list()).containsExactly(5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L, 16L);
+    }
+
+    private Exchange payout(String rail, String transferId) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.setProperty("railyardRail", rail);
+        exchange.setProperty("railyardTransferId", transferId);
+        exchange.setProperty("railyardTransfer", Map.of("destination", Map.of("address", TransferFixtures.BASE_ADDRESS)));
+        exchange.setProperty("railyardAmountMinor", 1_000_000L);
+        exchange.setProperty("evmPrivateKey", KEY);
+        exchange.setProperty("evmChainNonce", "0x5"); // the node's pending nonce of the sender
+        exchange.setProperty("evmChainId", "8453");
+        exchange.setProperty("evmContract", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913");
+        exchange.setProperty("evmGasPrice", "1000000");
+        exchange.setProperty("evmGasLimit", "65000");
+        return exchange;
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
