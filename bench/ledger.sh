@@ -8,11 +8,11 @@
 #                                                     # regex, -wi/-i/-r to shorten, -rf/-rff for a result file...
 #
 # Compiles with the Maven profile `bench` (adds src/jmh as test sources plus JMH), then runs JMH with the test
-# classpath. MVN_FLAGS defaults to -o (offline, ~/.m2 already populated); set MVN_FLAGS= to let Maven download.
+# classpath. MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MVN_FLAGS=${MVN_FLAGS--o}
+MVN_FLAGS=${MVN_FLAGS--ntp}
 classpath_file=target/bench-classpath.txt
 # shellcheck disable=SC2086
 mvn $MVN_FLAGS -B -q -Pbench -DskipTests test-compile dependency:build-classpath \

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Load harness (src/jmh/java/io/railyard/bench/LoadHarness.java): starts a hub, drives it over HTTP on loopback,
+# prints throughput, latency percentiles and accept -> SETTLED times, then stops the hub.
+#
+#   bench/load.sh --rate 200 --seconds 30                      # hub with embedded PostgreSQL + Kafka (fresh data)
+#   BENCH_DB_URL=jdbc:postgresql://127.0.0.1:5432/railyard_load?user=postgres bench/load.sh --rate 500
+#                                                              # hub on that (durable) server, database re-created
+#   BENCH_HUB_URL=http://localhost:8080 bench/load.sh ...     # an already running hub (ops:ops-local-only)
+#
+# Harness options: --rate N (requests/s), --seconds N, --mix pix=30,spei=30,circle=20,base=20,
+# --batch-every N --batch-size M (every Nth request is a batch of M), --replay 0.05 (share of idempotent replays),
+# --max-in-flight N, --settle-wait S (0 skips waiting for settlement), --ops user:password.
+# MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MVN_FLAGS=${MVN_FLAGS--ntp}
+classpath_file=target/bench-classpath.txt
+# shellcheck disable=SC2086
+mvn $MVN_FLAGS -B -q -Pbench -DskipTests test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$classpath_file"
+classpath="target/test-classes:target/classes:$(cat "$classpath_file")"
+
+hub_url=${BENCH_HUB_URL:-}
+if [[ -z "$hub_url" ]]; then
+    port=${BENCH_HUB_PORT:-18080}
+    hub_url="http://localhost:$port"
+    data_dir=target/load-data
+    rm -rf "$data_dir"
+    hub_args=(--spring.profiles.active=local "--server.port=$port" "--railyard.local.data-dir=$data_dir"
+              --logging.level.root=WARN --logging.level.io.railyard=WARN)
+    if [[ -n "${BENCH_DB_URL:-}" ]]; then
+        db=$(sed -E 's|.*/([^/?]+)(\?.*)?$|\1|' <<<"$BENCH_DB_URL")
+        psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db" -c "create database $db" postgres
+        hub_args+=("--railyard.db.url=$BENCH_DB_URL")
+    fi
+    # shellcheck disable=SC2086
+    java ${HUB_JAVA_OPTS:--Xmx2g} -cp "$classpath" io.railyard.RailyardApplication "${hub_args[@]}" \
+        > target/load-hub.log 2>&1 &
+    hub_pid=$!
+    trap 'kill $hub_pid 2>/dev/null; wait $hub_pid 2>/dev/null || true' EXIT
+    started=$(date +%s%N)
+    until curl -sf "$hub_url/actuator/health" >/dev/null 2>&1; do
+        kill -0 $hub_pid 2>/dev/null || { echo "hub failed to start, see target/load-hub.log"; exit 1; }
+        sleep 0.2
+    done
+    echo "Hub up (health UP) in $(( ($(date +%s%N) - started) / 1000000 )) ms; log in target/load-hub.log"
+fi
+
+java -Dlogback.configurationFile=bench/logback-bench.xml -cp "$classpath" io.railyard.bench.LoadHarness \
+    --url "$hub_url" "$@"

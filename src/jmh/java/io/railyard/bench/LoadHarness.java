@@ -1,0 +1,326 @@
+package io.railyard.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.transfer.TransferFixtures;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Drives a running hub over HTTP at a fixed request rate (open loop: latency counts from the moment a request was
+ * due, so a slow hub cannot hide its queueing) with a mix of single transfers across rails and protocols, batches and
+ * idempotent replays; then waits until every accepted transfer is final and reports accept → SETTLED times and the
+ * settled throughput. Figures go to stdout; run it with {@code bench/load.sh}.
+ *
+ * <p>It creates its own partner through the ops API and funds it, so it needs only the hub's URL and ops credentials.
+ */
+public final class LoadHarness {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> FINAL = Set.of("SETTLED", "FAILED", "RETURNED", "CANCELLED");
+    private static final List<Function<Map<String, Object>, Map<String, Object>>> PROTOCOLS = List.of(
+            body -> body, TransferFixtures::x402, TransferFixtures::ap2, TransferFixtures::acp);
+
+    private final Options options;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<String, Recorder> latencies = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<String> acceptedIds = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Sent> replayable = new ConcurrentLinkedQueue<>();
+    private String partnerKey;
+
+    private LoadHarness(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        new LoadHarness(Options.parse(args)).run();
+    }
+
+    private void run() throws Exception {
+        System.out.printf("Railyard load: %s, %d req/s for %d s, mix %s, batches of %d every %d requests, %.0f%% replays%n",
+                options.url, options.rate, options.seconds, options.mix, options.batchSize, options.batchEvery,
+                options.replayShare * 100);
+        createFundedPartner();
+        Instant started = Instant.now();
+        drive();
+        Duration sent = Duration.between(started, Instant.now());
+        report(sent);
+        awaitSettlement(started);
+    }
+
+    private void createFundedPartner() throws Exception {
+        JsonNode partner = JSON.readTree(ops("POST", "/v1/ops/partners",
+                Map.of("name", "load-" + UUID.randomUUID().toString().substring(0, 8))));
+        partnerKey = partner.path("api_key").path("key").asText();
+        String id = partner.path("partner").path("id").asText();
+        if (partnerKey.isEmpty() || id.isEmpty()) {
+            throw new IllegalStateException("Unexpected partner creation answer: " + partner);
+        }
+        for (String currency : List.of("BRL", "MXN", "USDC", "USD")) {
+            ops("POST", "/v1/ops/partners/" + id + "/deposits",
+                    Map.of("currency", currency, "amount", "100000000", "reference", "load-" + currency));
+        }
+    }
+
+    /** Sends at the target rate from one pacing thread; in-flight requests are bounded so a stalled hub fails fast. */
+    private void drive() throws InterruptedException {
+        long intervalNanos = TimeUnit.SECONDS.toNanos(1) / options.rate;
+        long total = (long) options.rate * options.seconds;
+        Semaphore inFlight = new Semaphore(options.maxInFlight);
+        long start = System.nanoTime();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (long n = 0; n < total; n++) {
+            long due = start + n * intervalNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            if (!inFlight.tryAcquire()) {
+                count("dropped (in-flight limit " + options.maxInFlight + ")");
+                continue;
+            }
+            CompletableFuture<?> call = next(n, due).whenComplete((ok, error) -> inFlight.release());
+            pending.add(call);
+        }
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+    }
+
+    private CompletableFuture<?> next(long n, long due) {
+        if (options.batchEvery > 0 && n % options.batchEvery == options.batchEvery - 1) {
+            return send("batch", "/v1/transfers/batch", UUID.randomUUID().toString(), batchBody(), due);
+        }
+        Sent previous = options.replayShare > 0 && ThreadLocalRandom.current().nextDouble() < options.replayShare
+                ? replayable.poll() : null;
+        if (previous != null) {
+            return send("replay", "/v1/transfers", previous.key, previous.body, due);
+        }
+        String key = UUID.randomUUID().toString();
+        String body = write(transferBody(n));
+        return send("transfer", "/v1/transfers", key, body, due).thenAccept(status -> {
+            if (status == 201) {
+                replayable.add(new Sent(key, body));
+            }
+        });
+    }
+
+    private CompletableFuture<Integer> send(String kind, String path, String key, String body, long due) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + path)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + partnerKey).header("Idempotency-Key", key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).handle((response, error) -> {
+            latencies.computeIfAbsent(kind, k -> new Recorder(3)).recordValue((System.nanoTime() - due) / 1_000);
+            if (error != null) {
+                Throwable cause = error.getCause() == null ? error : error.getCause();
+                count(kind + " error " + cause.getClass().getSimpleName());
+                return -1;
+            }
+            count(kind + " " + response.statusCode());
+            if (response.statusCode() == 201 && !kind.equals("replay")) {
+                collectIds(kind, response.body());
+            }
+            return response.statusCode();
+        });
+    }
+
+    private void collectIds(String kind, String body) {
+        try {
+            JsonNode answer = JSON.readTree(body);
+            if (kind.equals("transfer")) {
+                acceptedIds.add(answer.path("id").asText());
+            } else {
+                outcomes.computeIfAbsent("batch items accepted", k -> new AtomicLong())
+                        .addAndGet(answer.path("progress").path("total").asLong());
+            }
+        } catch (Exception e) {
+            count(kind + " unreadable answer");
+        }
+    }
+
+    private Map<String, Object> transferBody(long n) {
+        String rail = options.pickRail(ThreadLocalRandom.current().nextInt(100));
+        Map<String, Object> body = switch (rail) {
+            case "pix" -> TransferFixtures.pix("10.00");
+            case "spei" -> TransferFixtures.spei("25.00");
+            case "circle" -> TransferFixtures.circle("5.000000");
+            case "base" -> TransferFixtures.base("5.000000");
+            default -> throw new IllegalArgumentException("Unknown rail in --mix: " + rail);
+        };
+        body.put("reference", "load-" + n);
+        return PROTOCOLS.get((int) (n % PROTOCOLS.size())).apply(body);
+    }
+
+    private String batchBody() {
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (int i = 0; i < options.batchSize; i++) {
+            Map<String, Object> item = i % 2 == 0 ? TransferFixtures.pix("1.00") : TransferFixtures.spei("1.00");
+            item.put("reference", "batch-item-" + i);
+            items.add(item);
+        }
+        return write(Map.of("mode", "atomic", "items", items));
+    }
+
+    private void report(Duration sent) {
+        System.out.printf("%nSent for %.1f s%n", sent.toMillis() / 1000.0);
+        new TreeMap<>(outcomes).forEach((outcome, count) -> System.out.printf("  %-40s %,10d (%.1f/s)%n", outcome,
+                count.get(), count.get() * 1000.0 / sent.toMillis()));
+        System.out.println("Latency from due time, ms:      p50      p90      p99    p99.9      max      n");
+        latencies.forEach((kind, recorder) -> {
+            Histogram h = recorder.getIntervalHistogram();
+            System.out.printf("  %-22s %8.2f %8.2f %8.2f %8.2f %8.2f %6d%n", kind, ms(h, 50), ms(h, 90), ms(h, 99),
+                    ms(h, 99.9), h.getMaxValue() / 1000.0, h.getTotalCount());
+        });
+    }
+
+    /** Polls the transfer list until every transfer created since {@code started} is final, then reports settlement. */
+    private void awaitSettlement(Instant started) throws Exception {
+        if (options.settleWaitSeconds <= 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.settleWaitSeconds);
+        List<JsonNode> all;
+        do {
+            TimeUnit.SECONDS.sleep(2);
+            all = listSince(started);
+        } while (all.stream().anyMatch(t -> !FINAL.contains(t.path("status").asText())) && System.nanoTime() < deadline);
+        Map<String, Integer> byStatus = new TreeMap<>();
+        Histogram settleMs = new Histogram(3);
+        Instant first = null;
+        Instant last = null;
+        for (JsonNode transfer : all) {
+            String status = transfer.path("status").asText();
+            byStatus.merge(status, 1, Integer::sum);
+            Instant created = Instant.parse(transfer.path("created_at").asText());
+            first = first == null || created.isBefore(first) ? created : first;
+            if (status.equals("SETTLED")) {
+                Instant settled = Instant.parse(transfer.path("updated_at").asText());
+                settleMs.recordValue(Math.max(0, Duration.between(created, settled).toMillis()));
+                last = last == null || settled.isAfter(last) ? settled : last;
+            }
+        }
+        System.out.printf("%nTransfers created in the run (singles + batch items): %,d, by status %s%n", all.size(), byStatus);
+        if (last != null) {
+            double seconds = Duration.between(first, last).toMillis() / 1000.0;
+            System.out.printf("Settled: %,d in %.1f s from the first accept to the last settlement = %.1f settled/s%n",
+                    settleMs.getTotalCount(), seconds, settleMs.getTotalCount() / seconds);
+            System.out.printf("Accept -> SETTLED, ms: p50 %d, p95 %d, p99 %d, max %d%n",
+                    settleMs.getValueAtPercentile(50), settleMs.getValueAtPercentile(95),
+                    settleMs.getValueAtPercentile(99), settleMs.getMaxValue());
+        }
+        System.out.printf("Single transfers acknowledged with 201: %,d%n", acceptedIds.size());
+    }
+
+    private List<JsonNode> listSince(Instant started) throws Exception {
+        List<JsonNode> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            String path = "/v1/transfers?limit=200&created_after=" + URLEncoder.encode(started.toString(), StandardCharsets.UTF_8)
+                    + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+            HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + path))
+                    .header("Authorization", "Bearer " + partnerKey).GET().build();
+            JsonNode page = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+            page.path("data").forEach(all::add);
+            cursor = page.path("next_cursor").isTextual() ? page.path("next_cursor").asText() : null;
+        } while (cursor != null);
+        return all;
+    }
+
+    private String ops(String method, String path, Map<String, Object> body) throws Exception {
+        String credentials = Base64.getEncoder().encodeToString(options.ops.getBytes(StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + path))
+                .header("Authorization", "Basic " + credentials).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString(write(body))).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException(method + " " + path + " → " + response.statusCode() + " " + response.body());
+        }
+        return response.body();
+    }
+
+    private void count(String outcome) {
+        outcomes.computeIfAbsent(outcome, k -> new AtomicLong()).incrementAndGet();
+    }
+
+    private static double ms(Histogram histogram, double percentile) {
+        return histogram.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    private static String write(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private record Sent(String key, String body) {
+    }
+
+    /** Command-line options, {@code --name value}. */
+    private record Options(String url, String ops, int rate, int seconds, Map<String, Integer> mix, int batchEvery,
+            int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds) {
+
+        static Options parse(String[] args) {
+            Map<String, String> given = new HashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                if (!args[i].startsWith("--")) {
+                    throw new IllegalArgumentException("Expected --name value pairs, got " + args[i]);
+                }
+                given.put(args[i].substring(2), args[i + 1]);
+            }
+            Map<String, Integer> mix = new LinkedHashMap<>();
+            for (String part : given.getOrDefault("mix", "pix=30,spei=30,circle=20,base=20").split(",")) {
+                String[] railShare = part.split("=");
+                mix.put(railShare[0], Integer.parseInt(railShare[1]));
+            }
+            if (mix.values().stream().mapToInt(Integer::intValue).sum() != 100) {
+                throw new IllegalArgumentException("--mix shares must add up to 100: " + mix);
+            }
+            return new Options(given.getOrDefault("url", "http://localhost:8080"),
+                    given.getOrDefault("ops", "ops:ops-local-only"),
+                    Integer.parseInt(given.getOrDefault("rate", "200")),
+                    Integer.parseInt(given.getOrDefault("seconds", "30")), mix,
+                    Integer.parseInt(given.getOrDefault("batch-every", "0")),
+                    Integer.parseInt(given.getOrDefault("batch-size", "100")),
+                    Double.parseDouble(given.getOrDefault("replay", "0")),
+                    Integer.parseInt(given.getOrDefault("max-in-flight", "2000")),
+                    Integer.parseInt(given.getOrDefault("settle-wait", "180")));
+        }
+
+        String pickRail(int percentile) {
+            int cumulative = 0;
+            for (Map.Entry<String, Integer> share : mix.entrySet()) {
+                cumulative += share.getValue();
+                if (percentile < cumulative) {
+                    return share.getKey();
+                }
+            }
+            throw new IllegalStateException("mix does not cover " + percentile);
+        }
+    }
+}
