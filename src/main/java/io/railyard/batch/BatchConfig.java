@@ -3,7 +3,7 @@ package io.railyard.batch;
 import javax.sql.DataSource;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.processor.aggregate.UseLatestAggregationStrategy;
-import org.apache.camel.processor.aggregate.jdbc.PostgresAggregationRepository;
+import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -13,9 +13,12 @@ import org.springframework.transaction.PlatformTransactionManager;
 class BatchConfig {
 
     @Bean
-    PostgresAggregationRepository batchCompletionRepository(PlatformTransactionManager transactions,
+    JdbcAggregationRepository batchCompletionRepository(PlatformTransactionManager transactions,
             DataSource dataSource) {
-        PostgresAggregationRepository repository = new PostgresAggregationRepository(transactions, "batch_completion",
+        // not PostgresAggregationRepository: in Camel 4.17 its insert binds a version its SQL has no column for, so
+        // every new aggregate failed; the generic repository's versioned rows also give optimistic locking across
+        // hub instances
+        JdbcAggregationRepository repository = new JdbcAggregationRepository(transactions, "batch_completion",
                 dataSource);
         repository.setUseRecovery(true);
         return repository;

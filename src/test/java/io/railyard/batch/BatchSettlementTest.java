@@ -19,10 +19,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** Batches through the pipeline to completion against the sandboxes. */
 class BatchSettlementTest extends HubTest {
+
+    @Autowired
+    CamelContext camel;
+    @Autowired
+    JdbcAggregationRepository completionRepository;
 
     @Test
     void aThousandItemBatchToMixedRailsCompletesWithOneCompletionEvent() {
@@ -83,6 +93,22 @@ class BatchSettlementTest extends HubTest {
                 .as("the settled SPEI item was not paid again").isEqualTo(9700);
         assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(9700);
         LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
+    void theCompletionAggregatorKeepsItsStateInPostgresAndRecoversIt() {
+        // what the aggregate EIP does with the repository: store a new aggregate, update it, complete it
+        String batchId = UUID.randomUUID().toString();
+        Exchange first = new DefaultExchange(camel);
+        first.getIn().setBody(batchId);
+        completionRepository.add(camel, batchId, null, first);
+        Exchange stored = completionRepository.get(camel, batchId);
+        assertThat(stored.getIn().getBody(String.class)).isEqualTo(batchId);
+        completionRepository.add(camel, batchId, stored, stored.copy());
+        assertThat(completionRepository.getKeys()).contains(batchId);
+        completionRepository.remove(camel, batchId, completionRepository.get(camel, batchId));
+        assertThat(completionRepository.get(camel, batchId)).isNull();
+        assertThat(completionRepository.scan(camel)).isNotEmpty(); // completed, awaiting confirmation: recoverable
     }
 
     @Test

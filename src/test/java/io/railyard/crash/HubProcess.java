@@ -1,0 +1,99 @@
+package io.railyard.crash;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A hub in a child JVM of its own (the test's classpath, the project's config/, routes/ and connectors/), so a test can
+ * kill it with SIGKILL mid-work, as a crash would, and start it again on the same database and broker.
+ */
+public final class HubProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final List<String> args;
+    private final Path logDir;
+    private final int port = freePort();
+    private Process process;
+    private int starts;
+
+    /** {@code args}: the application's arguments ({@code --key=value}); the port is chosen here. */
+    public HubProcess(Path logDir, List<String> args) {
+        this.logDir = logDir;
+        this.args = args;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "http://localhost:" + port;
+    }
+
+    /** Starts the JVM and waits until its health endpoint answers (up to {@code timeout}). */
+    public void start(Duration timeout) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "io.railyard.RailyardApplication", "--server.port=" + port));
+        command.addAll(args);
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve("hub-" + port + "-start-" + (++starts) + ".log");
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("The hub exited with " + process.exitValue() + " at start; see " + log);
+            }
+            if (healthy()) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("The hub did not become healthy within " + timeout + "; see " + log);
+    }
+
+    /** SIGKILL: no shutdown hook, no graceful stop, whatever was in flight is cut. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    private boolean healthy() {
+        try {
+            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return health.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            kill();
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
