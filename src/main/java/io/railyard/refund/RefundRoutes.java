@@ -6,6 +6,7 @@ import io.railyard.idempotency.Idempotency;
 import io.railyard.partner.PartnerPrincipal;
 import io.railyard.partner.Tenancy;
 import io.railyard.transfer.Transfer;
+import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,8 +80,8 @@ class RefundRoutes extends RouteBuilder {
         view.put("amount", transfer.sourceCurrency().fromMinor(transfer.sourceAmountMinor()).toPlainString());
         view.put("refunded_amount", transfer.sourceCurrency().fromMinor(succeeded).toPlainString());
         view.put("pending_amount", transfer.sourceCurrency().fromMinor(reserved - succeeded).toPlainString());
-        view.put("refundable_amount", transfer.sourceCurrency()
-                .fromMinor(transfer.sourceAmountMinor() - reserved).toPlainString());
+        view.put("refundable_amount", transfer.sourceCurrency().fromMinor(transfer.status() == TransferStatus.SETTLED
+                ? transfer.sourceAmountMinor() - reserved : 0).toPlainString());
         view.put("data", all.stream().map(RefundViews::of).toList());
         bodies.respond(exchange, 200, view);
     }
