@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -56,22 +55,22 @@ class RefundTest extends HubTest {
         Reply partial = refund(t, UUID.randomUUID().toString(), Map.of("amount", "30.00", "reason", "damaged"));
         assertThat(partial.status()).as(partial.toString()).isEqualTo(201);
         assertThat(partial.json().get("status").asText()).isEqualTo("PENDING");
-        assertThat(partial.json().get("amount").asText()).isEqualTo(t.currency().fromMinor(t.currency()
-                .toMinor(new java.math.BigDecimal("30.00"))).toPlainString());
+        assertThat(partial.json().get("amount").asText()).isEqualTo(t.currency().fromMinor(t.minor("30.00"))
+                .toPlainString());
         JsonNode first = awaitRefund(t, partial.json().get("id").asText(), "SUCCEEDED");
         assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("30.00"));
         assertThat(railBefore - ledger.balance(t.railAccount())).isEqualTo(t.minor("30.00"));
 
         Reply rest = refund(t, UUID.randomUUID().toString(), Map.of());
         assertThat(rest.status()).as(rest.toString()).isEqualTo(201);
-        assertThat(t.currency().toMinor(rest.json().get("amount").decimalValue())).isEqualTo(t.minor("70.00"));
+        assertThat(t.minor(rest.json().get("amount").asText())).isEqualTo(t.minor("70.00"));
         JsonNode second = awaitRefund(t, rest.json().get("id").asText(), "SUCCEEDED");
 
         assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("100.00"));
         assertThat(railBefore - ledger.balance(t.railAccount())).isEqualTo(t.minor("100.00"));
         JsonNode list = call("GET", "/v1/transfers/" + t.id() + "/refunds").as(t.partner()).send().json();
-        assertThat(t.currency().toMinor(list.get("refunded_amount").decimalValue())).isEqualTo(t.minor("100.00"));
-        assertThat(list.get("refundable_amount").decimalValue().signum()).isZero();
+        assertThat(t.minor(list.get("refunded_amount").asText())).isEqualTo(t.minor("100.00"));
+        assertThat(t.minor(list.get("refundable_amount").asText())).isZero();
         assertThat(list.get("data").findValuesAsText("id")).containsExactly(first.get("id").asText(),
                 second.get("id").asText());
         for (JsonNode refund : List.of(first, second)) {
@@ -139,7 +138,7 @@ class RefundTest extends HubTest {
         }
         assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("98.00"));
         JsonNode list = call("GET", "/v1/transfers/" + t.id() + "/refunds").as(t.partner()).send().json();
-        assertThat(t.currency().toMinor(list.get("refundable_amount").decimalValue())).isEqualTo(t.minor("2.00"));
+        assertThat(t.minor(list.get("refundable_amount").asText())).isEqualTo(t.minor("2.00"));
         executionsOnce(rail);
         LedgerInvariants.assertHold(jdbc);
     }
@@ -373,7 +372,7 @@ class RefundTest extends HubTest {
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).until(() -> {
             last[0] = call("GET", "/v1/transfers/" + t.id()).as(t.partner()).send().json();
             String now = last[0].get("status").asText();
-            assertThat(now).as(last[0].toString()).isIn(Set.of("ACCEPTED", "ROUTED", "QUEUED", "SUBMITTED", "SETTLED",
+            assertThat(now).as(last[0].toString()).isIn(List.of("ACCEPTED", "ROUTED", "QUEUED", "SUBMITTED", "SETTLED",
                     status));
             return now.equals(status);
         });
@@ -385,7 +384,7 @@ class RefundTest extends HubTest {
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).until(() -> {
             last[0] = call("GET", "/v1/refunds/" + id).as(t.partner()).send().json();
             String now = last[0].get("status").asText();
-            assertThat(now).as(last[0].toString()).isIn(Set.of("PENDING", "SUBMITTED", status));
+            assertThat(now).as(last[0].toString()).isIn(List.of("PENDING", "SUBMITTED", status));
             return now.equals(status);
         });
         return last[0];
