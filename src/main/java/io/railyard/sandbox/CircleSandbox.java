@@ -132,7 +132,7 @@ class CircleSandbox extends RailEndpoint {
         return Map.of("data", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
     }
 
-    private static Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
+    private Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
         Order order = payout.detail();
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", payout.id());
@@ -157,6 +157,10 @@ class CircleSandbox extends RailEndpoint {
             returned.put("status", "complete");
             returned.put("createDate", payout.returnedAt().toString());
             view.put("return", returned);
+        }
+        List<RailRefund<Order>> returns = rail.refundsOf(payout);
+        if (!returns.isEmpty()) { // returns the hub asked for, with the payout (and so on statements)
+            view.put("returns", returns.stream().map(r -> returnView(r, r.phase(rail.now()))).toList());
         }
         view.put("createDate", payout.createdAt().toString());
         view.put("updateDate", payout.changedAt(phase).toString());

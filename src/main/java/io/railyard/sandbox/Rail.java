@@ -111,6 +111,13 @@ final class Rail<D> {
                 .sorted(Comparator.comparing(RailRefund::createdAt)).toList();
     }
 
+    /** Refunds asked in [from, to), oldest first (statements list them with the payouts). */
+    List<RailRefund<D>> refundStatement(Instant from, Instant to) {
+        return refundsByKey.values().stream()
+                .filter(r -> !r.createdAt().isBefore(from) && r.createdAt().isBefore(to))
+                .sorted(Comparator.comparing(RailRefund::createdAt)).toList();
+    }
+
     /** A payout by the rail's id, without faults (the target of a refund, checked inside the refund call). */
     Optional<Payout<D>> payoutById(String id) {
         return Optional.ofNullable(byId.get(id));

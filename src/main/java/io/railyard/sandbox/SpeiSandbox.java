@@ -98,7 +98,10 @@ class SpeiSandbox extends RailEndpoint {
         requireHeader(firma, "X-Firma");
         RailRefund<Orden> reverse = rail.refundByKey(claveRastreo)
                 .orElseThrow(() -> RailError.notFound("devolucion " + claveRastreo));
-        Payout.Phase phase = reverse.phase(rail.now());
+        return reverseView(reverse, reverse.phase(rail.now()));
+    }
+
+    private static Map<String, Object> reverseView(RailRefund<Orden> reverse, Payout.Phase phase) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("claveRastreo", reverse.key());
         view.put("claveRastreoOriginal", reverse.payout().key());
@@ -140,7 +143,11 @@ class SpeiSandbox extends RailEndpoint {
         }
         List<Payout<Orden>> payouts = rail.statement(day.atStartOfDay(ZONE).toInstant(),
                 day.plusDays(1).atStartOfDay(ZONE).toInstant());
-        return Map.of("ordenes", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
+        // the day's reverse orders (refunds the hub asked for) come with the orders, for reconciliation
+        List<RailRefund<Orden>> reverses = rail.refundStatement(day.atStartOfDay(ZONE).toInstant(),
+                day.plusDays(1).atStartOfDay(ZONE).toInstant());
+        return Map.of("ordenes", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList(),
+                "devoluciones", reverses.stream().map(r -> reverseView(r, r.phase(rail.now()))).toList());
     }
 
     private static Map<String, Object> view(Payout<Orden> payout, Payout.Phase phase, BigDecimal monto) {
