@@ -1,6 +1,7 @@
 package io.railyard.refund;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -137,6 +138,9 @@ class RefundTest extends HubTest {
             pool.shutdownNow();
         }
         assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("98.00"));
+        // and the database itself refuses more than the transfer paid, whoever writes
+        assertThatThrownBy(() -> jdbc.sql("update transfers set refunded_minor = source_amount_minor + 1 where id = ?")
+                .param(t.id()).update()).hasMessageContaining("transfers_refunded_within");
         JsonNode list = call("GET", "/v1/transfers/" + t.id() + "/refunds").as(t.partner()).send().json();
         assertThat(t.minor(list.get("refundable_amount").asText())).isEqualTo(t.minor("2.00"));
         executionsOnce(rail);
