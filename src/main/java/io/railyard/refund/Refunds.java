@@ -206,6 +206,11 @@ public class Refunds {
             reserve(transfer.id(), -refund.amountMinor(), -refund.destinationAmountMinor());
             Refund failed = move(refund, target, code == null ? "rail_failed" : code, reason);
             outbox.append(EVENTS_TOPIC, transfer.id().toString(), "refund.failed", RefundViews.of(failed));
+            if (transfer.status() != TransferStatus.SETTLED) {
+                // returned while this refund was in flight: the return left this part out, what the rail did with it
+                // is for reconciliation to tell, never guessed here
+                flag(id, "it failed after its transfer became " + transfer.status());
+            }
         }
     }
 
