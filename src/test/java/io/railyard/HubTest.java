@@ -67,6 +67,8 @@ public abstract class HubTest {
         registry.add("railyard.settlement.recheck-after", () -> "PT1S");
         registry.add("railyard.settlement.redelivery-delay-ms", () -> "50");
         registry.add("railyard.settlement.queue-when-unavailable-for", () -> "PT1S");
+        registry.add("railyard.returns.watch-for", () -> "PT15S"); // late returns are watched for 15 s...
+        registry.add("railyard.returns.watch-interval", () -> "PT1S"); // ...at 1, 1, 2, 4 and 8 s after settling
         registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
     }
 

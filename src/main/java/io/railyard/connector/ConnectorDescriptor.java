@@ -5,10 +5,11 @@ import java.util.Map;
 
 /**
  * {@code connectors/<rail>/connector.yaml}: what a connector needs (typed, validated parameters) and how its rail's
- * statuses map to the hub's outcomes.
+ * statuses map to the hub's outcomes; {@code refundStatuses} (optional) how the statuses of a refund on the rail map to
+ * PENDING | SETTLED (refunded) | FAILED. A rail without it has no refund flow: refunds of its transfers are refused.
  */
 public record ConnectorDescriptor(String rail, String description, List<String> currencies,
-        Map<String, Parameter> parameters, Map<String, String> statuses) {
+        Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses) {
 
     /**
      * A parameter, set as {@code railyard.connectors.<rail>.<name>}. {@code secret} values are never logged;

@@ -73,6 +73,26 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         return mapped == null ? RailOutcome.UNKNOWN : RailOutcome.valueOf(mapped);
     }
 
+    /** The hub's outcome for the status of a refund on this rail; UNKNOWN when its refund status map lacks it. */
+    public RailOutcome refundOutcome(String rail, String railStatus) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        String mapped = connector == null || railStatus == null || connector.refundStatuses() == null ? null
+                : connector.refundStatuses().get(railStatus);
+        return mapped == null ? RailOutcome.UNKNOWN : RailOutcome.valueOf(mapped);
+    }
+
+    /** Whether the rail has a refund flow (its connector maps refund statuses and consumes the refund topic). */
+    public boolean refunds(String rail) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        return connector != null && connector.refundStatuses() != null && !connector.refundStatuses().isEmpty();
+    }
+
+    /** Whether the rail can report a return after settling (its status map has a RETURNED outcome). */
+    public boolean returns(String rail) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        return connector != null && connector.statuses().containsValue(RailOutcome.RETURNED.name());
+    }
+
     @Override
     public void beforeApplicationStart(CamelContext camel) {
         for (String rail : connectors.keySet()) {
@@ -156,6 +176,18 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 }
             });
         }
+        if (descriptor.refundStatuses() != null) {
+            descriptor.refundStatuses().forEach((status, outcome) -> {
+                if (!RailOutcome.mappable(outcome) || RailOutcome.RETURNED.name().equals(outcome)) {
+                    faults.add("refund-statuses." + status + " maps to '" + outcome
+                            + "', not one of PENDING, SETTLED, FAILED");
+                }
+            });
+            String topic = "railyard.rail." + rail + ".refund.v1";
+            if (routeFiles(folder).stream().noneMatch(route -> read(route).contains("kafka:" + topic))) {
+                faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
+            }
+        }
         Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
                 : descriptor.parameters();
         parameters.forEach((name, parameter) -> {
@@ -192,16 +224,20 @@ public class ConnectorRegistry implements CamelContextConfiguration {
 
     private static TreeSet<String> usedParameters(String rail, Path route) {
         TreeSet<String> used = new TreeSet<>();
+        Matcher m = Pattern.compile("\\{\\{railyard\\.connectors\\." + Pattern.quote(rail)
+                + "\\.([a-zA-Z0-9-]+)").matcher(read(route));
+        while (m.find()) {
+            used.add(m.group(1));
+        }
+        return used;
+    }
+
+    private static String read(Path route) {
         try {
-            Matcher m = Pattern.compile("\\{\\{railyard\\.connectors\\." + Pattern.quote(rail)
-                    + "\\.([a-zA-Z0-9-]+)").matcher(Files.readString(route));
-            while (m.find()) {
-                used.add(m.group(1));
-            }
+            return Files.readString(route);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + route + ": " + e.getMessage(), e);
         }
-        return used;
     }
 
     private static List<Path> routeFiles(Path folder) {
@@ -226,7 +262,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
 
     /** The file's shape: kebab-case keys as an integration engineer writes them. */
     record DescriptorFile(String rail, String description, List<String> currencies,
-            Map<String, ParameterFile> parameters, Map<String, String> statuses) {
+            Map<String, ParameterFile> parameters, Map<String, String> statuses,
+            @JsonProperty("refund-statuses") Map<String, String> refundStatuses) {
         ConnectorDescriptor toDescriptor() {
             Map<String, ConnectorDescriptor.Parameter> params = new LinkedHashMap<>();
             if (parameters != null) {
@@ -234,7 +271,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                         : p.description(), p != null && Boolean.TRUE.equals(p.required()), p == null ? null : p.value(),
                         p == null ? null : p.pattern(), p != null && Boolean.TRUE.equals(p.secret()))));
             }
-            return new ConnectorDescriptor(rail, description, currencies, params, statuses);
+            return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses);
         }
     }
 

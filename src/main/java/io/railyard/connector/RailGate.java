@@ -2,6 +2,9 @@ package io.railyard.connector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.refund.Refund;
+import io.railyard.refund.RefundViews;
+import io.railyard.refund.Refunds;
 import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
@@ -31,7 +34,12 @@ import org.springframework.transaction.annotation.Transactional;
  * <li>{@link #result}: the settlement result message from the rail's status, via the connector's status map;</li>
  * <li>{@link #unavailable}: the circuit breaker's fallback: a transfer never sent waits (QUEUED) or moves to its
  * fallback rail; one sent without an answer is asked again later with the same idempotency key.</li>
+ * <li>{@link #claimRefund}: the same for a refund instruction (PENDING → SUBMITTED, idempotency key = refund id); the
+ * result and classification then use the connector's {@code refund-statuses}.</li>
  * </ul>
+ * A settled transfer on a rail that can return is asked again, with backoff, during {@code railyard.returns.watch-for}
+ * after settling, so a late return (SPEI Devuelta, Pix DEVOLVIDO, Circle transaction_returned) arrives through the
+ * same connector route as the settlement did.
  */
 @Component("railGate")
 public class RailGate {
@@ -41,6 +49,7 @@ public class RailGate {
     private static final Logger log = LoggerFactory.getLogger(RailGate.class);
 
     private final Transfers transfers;
+    private final Refunds refunds;
     private final ConnectorRegistry connectors;
     private final JdbcClient jdbc;
     private final ObjectMapper json;
@@ -48,12 +57,17 @@ public class RailGate {
     private final Duration recheckAfter;
     private final Duration queueFor;
     private final int maxAttempts;
+    private final Duration watchInterval;
 
-    public RailGate(Transfers transfers, ConnectorRegistry connectors, JdbcClient jdbc, ObjectMapper json,
-            ProducerTemplate producer, @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
+    public RailGate(Transfers transfers, Refunds refunds, ConnectorRegistry connectors, JdbcClient jdbc,
+            ObjectMapper json, ProducerTemplate producer,
+            @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
             @Value("${railyard.settlement.queue-when-unavailable-for:PT30S}") Duration queueFor,
-            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts) {
+            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
+            @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
+        this.refunds = refunds;
+        this.watchInterval = watchInterval;
         this.connectors = connectors;
         this.jdbc = jdbc;
         this.json = json;
@@ -86,7 +100,8 @@ public class RailGate {
                 scheduleRecheck(id, 1);
                 claimed = true;
             } else {
-                claimed = recheck && transfer.status() == TransferStatus.SUBMITTED;
+                claimed = recheck && (transfer.status() == TransferStatus.SUBMITTED
+                        || transfer.status() == TransferStatus.SETTLED); // a settled one: watching for a late return
             }
         }
         exchange.setProperty("railyardClaimed", claimed);
@@ -105,6 +120,38 @@ public class RailGate {
     }
 
     /**
+     * Claims the refund instruction in the body for the route's rail. Sets what {@link #claim} sets, for the refund:
+     * {@code railyardRefundId}, {@code railyardRefund} (its public view), {@code railyardIdempotencyKey} and
+     * {@code railyardCompactKey} (the refund id, with and without dashes), {@code railyardAmount} /
+     * {@code railyardAmountMinor} (the refund's destination amount), {@code railyardOriginalReference} (the original
+     * payout's rail reference: Pix end-to-end id, SPEI claveRastreo, Circle payout id), {@code railyardRailReference}
+     * (the refund's own reference from an earlier attempt), plus the transfer ({@code railyardTransfer},
+     * {@code railyardTransferId}).
+     */
+    public void claimRefund(Exchange exchange) throws IOException {
+        String rail = exchange.getProperty("railyardRail", String.class);
+        UUID id = UUID.fromString(json.readTree(exchange.getIn().getBody(String.class)).path("data").path("id")
+                .asText());
+        Refund refund = refunds.claim(id, rail, exchange.getIn().getHeader(RECHECK_HEADER) != null).orElse(null);
+        exchange.setProperty("railyardClaimed", refund != null);
+        if (refund == null) {
+            return;
+        }
+        Transfer transfer = transfers.require(refund.transferId());
+        exchange.setProperty("railyardRefundId", id.toString());
+        exchange.setProperty("railyardRefund", RefundViews.of(refund));
+        exchange.setProperty("railyardTransfer", TransferViews.of(transfer));
+        exchange.setProperty("railyardTransferId", transfer.id().toString());
+        exchange.setProperty("railyardIdempotencyKey", id.toString());
+        exchange.setProperty("railyardCompactKey", id.toString().replace("-", ""));
+        exchange.setProperty("railyardAmount",
+                refund.destinationCurrency().fromMinor(refund.destinationAmountMinor()).toPlainString());
+        exchange.setProperty("railyardAmountMinor", refund.destinationAmountMinor());
+        exchange.setProperty("railyardOriginalReference", transfer.railReference());
+        exchange.setProperty("railyardRailReference", refund.railReference());
+    }
+
+    /**
      * Turns the rail's answer (properties {@code railyardRailStatus}, {@code railyardRailReference}, optional
      * {@code railyardFailureCode} / {@code railyardFailureReason}) into the settlement result message in the body.
      */
@@ -112,11 +159,15 @@ public class RailGate {
         String rail = exchange.getProperty("railyardRail", String.class);
         String status = exchange.getProperty("railyardRailStatus", String.class);
         RailOutcome outcome = exchange.getProperty("railyardRejected", false, Boolean.class) ? RailOutcome.FAILED
-                : connectors.outcome(rail, status);
+                : outcome(exchange);
         String transferId = exchange.getProperty("railyardTransferId", String.class);
+        String refundId = exchange.getProperty("railyardRefundId", String.class);
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("result_id", rail + ":" + transferId + ":" + outcome);
+        result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome);
         result.put("transfer_id", transferId);
+        if (refundId != null) {
+            result.put("refund_id", refundId);
+        }
         result.put("rail", rail);
         result.put("outcome", outcome.name());
         result.put("rail_status", status);
@@ -134,8 +185,7 @@ public class RailGate {
      * read the status again ({@code railyardPolling}: still pending and fewer than {@code railyardMaxPolls} reads).
      */
     public void classify(Exchange exchange) {
-        RailOutcome outcome = connectors.outcome(exchange.getProperty("railyardRail", String.class),
-                exchange.getProperty("railyardRailStatus", String.class));
+        RailOutcome outcome = outcome(exchange);
         int reads = exchange.getProperty("railyardReads", 0, Integer.class) + 1;
         exchange.setProperty("railyardReads", reads);
         exchange.setProperty("railyardOutcome", outcome.name());
@@ -143,10 +193,26 @@ public class RailGate {
                 outcome == RailOutcome.PENDING && reads <= exchange.getProperty("railyardMaxPolls", 20, Integer.class));
     }
 
+    /** The last status the rail reported, through the status map of the flow at hand (payout or refund). */
+    private RailOutcome outcome(Exchange exchange) {
+        String rail = exchange.getProperty("railyardRail", String.class);
+        String status = exchange.getProperty("railyardRailStatus", String.class);
+        return exchange.getProperty("railyardRefundId") != null ? connectors.refundOutcome(rail, status)
+                : connectors.outcome(rail, status);
+    }
+
     /** The circuit breaker's fallback: the rail is open-circuited or failed after its retries. */
     @Transactional
     public void unavailable(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
+        String refundId = exchange.getProperty("railyardRefundId", String.class);
+        if (refundId != null || (exchange.getProperty("railyardTransferId") == null && "refund".equals(json.readTree(
+                exchange.getIn().getBody(String.class)).path("data").path("object").asText()))) {
+            Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            log.warn("Refund {} on {}: {}, asked again with the same idempotency key by the recheck sweep",
+                    refundId != null ? refundId : "instruction", rail, cause == null ? "circuit open" : cause.toString());
+            return;
+        }
         String claimedId = exchange.getProperty("railyardTransferId", String.class);
         UUID id = UUID.fromString(claimedId != null ? claimedId   // sent: the body is the rail's answer by now
                 : json.readTree(exchange.getIn().getBody(String.class)).path("data").path("id").asText());
@@ -194,11 +260,70 @@ public class RailGate {
                 continue;
             }
             scheduleRecheck(transfer.id(), attempts);
-            String instruction = "{\"data\":{\"id\":\"" + transfer.id() + "\"}}";
-            producer.sendBodyAndHeaders("kafka:" + TransferRouter.instructionTopic(transfer.rail()), instruction,
-                    Map.of(RECHECK_HEADER, "true", "kafka.KEY", transfer.id().toString()));
+            recheck(TransferRouter.instructionTopic(transfer.rail()), transfer.id(), "transfer");
+        }
+        return due.size() + watchReturns();
+    }
+
+    /**
+     * Settled transfers still watched for a late return are asked again; the pause doubles (it is the time since
+     * settlement, at least {@code railyard.returns.watch-interval}) until {@code railyard.returns.watch-for} is over.
+     */
+    private int watchReturns() {
+        List<Transfer> due = jdbc.sql("""
+                select id from transfers where status = 'SETTLED' and return_watch_until is not null
+                    and next_attempt_at <= clock_timestamp()
+                order by next_attempt_at limit 200 for update skip locked""")
+                .query(UUID.class).list().stream().map(transfers::require).toList();
+        for (Transfer transfer : due) {
+            jdbc.sql("""
+                    update transfers t set
+                        next_attempt_at = case when t.return_watch_until > clock_timestamp() + p.pause
+                            then clock_timestamp() + p.pause end,
+                        return_watch_until = case when t.return_watch_until > clock_timestamp() + p.pause
+                            then t.return_watch_until end
+                    from (select greatest(make_interval(secs => ?), clock_timestamp() - settled_at) as pause
+                          from transfers where id = ?) p
+                    where t.id = ?""").params(watchInterval.toMillis() / 1000.0, transfer.id(), transfer.id())
+                    .update();
+            recheck(TransferRouter.instructionTopic(transfer.rail()), transfer.id(), "transfer");
         }
         return due.size();
+    }
+
+    /**
+     * Refunds without a final answer from their rail (never sent because the circuit was open, or sent without a
+     * final status) are asked again with the same idempotency key, with doubling backoff; after {@code max-attempts}
+     * they are left for review.
+     */
+    @Transactional
+    public int recheckRefundsDue() {
+        List<Map<String, Object>> due = jdbc.sql("""
+                select id, rail from refunds where status in ('PENDING', 'SUBMITTED')
+                    and next_attempt_at <= clock_timestamp()
+                order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
+        for (Map<String, Object> refund : due) {
+            UUID id = (UUID) refund.get("id");
+            int attempts = jdbc.sql("""
+                    update refunds set attempts = attempts + 1,
+                        next_attempt_at = clock_timestamp() + make_interval(secs => ? * power(2, least(attempts, 6)))
+                    where id = ? returning attempts""").params(recheckAfter.toMillis() / 1000.0, id)
+                    .query(Integer.class).single();
+            if (attempts >= maxAttempts) {
+                jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
+                        .update();
+                log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);
+                continue;
+            }
+            recheck(Refunds.instructionTopic((String) refund.get("rail")), id, "refund");
+        }
+        return due.size();
+    }
+
+    private void recheck(String topic, UUID id, String object) {
+        String instruction = "{\"data\":{\"id\":\"" + id + "\",\"object\":\"" + object + "\"}}";
+        producer.sendBodyAndHeaders("kafka:" + topic, instruction, Map.of(RECHECK_HEADER, "true",
+                "kafka.KEY", id.toString()));
     }
 
     private void scheduleRecheck(UUID id, int attempt) {

@@ -23,6 +23,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * Circle Payouts API (v1) simulator: wire (USD) and address-book (USDC) payouts from a wallet. Statuses pending →
  * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}.
+ * The payer's return of a complete payout is asked with POST {@code /{id}/returns} (idempotent on its
+ * {@code idempotencyKey}) and read with GET {@code /{id}/returns/{returnId}}: pending → complete | failed.
  */
 @RestController
 @SandboxEnabled
@@ -77,6 +79,49 @@ class CircleSandbox extends RailEndpoint {
         return Map.of("data", view(payout, rail.phase(payout), payout.amount()));
     }
 
+    @PostMapping("/{id}/returns")
+    ResponseEntity<Object> requestReturn(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String id, @RequestBody JsonNode body) {
+        requireBearer(auth);
+        String key = text(body, "/idempotencyKey");
+        check(key != null && UUID_FORMAT.matcher(key).matches(), "idempotencyKey", "must be a UUID");
+        Payout<Order> payout = rail.payoutById(id).orElseThrow(() -> RailError.notFound("payout " + id));
+        String currency = text(body, "/amount/currency");
+        check(payout.detail().currency().equals(currency), "amount.currency", "must be the payout's currency");
+        BigDecimal amount = amount(text(body, "/amount/amount"), SCALES.get(currency));
+        check(amount != null, "amount.amount", "must be a positive decimal string with at most "
+                + SCALES.get(currency) + " decimals");
+        RailRefund<Order> returned = rail.refund(payout, key, amount, () -> UUID.randomUUID().toString());
+        return ResponseEntity.status(201).body(Map.of("data", returnView(returned, Payout.Phase.PENDING)));
+    }
+
+    @GetMapping("/{id}/returns/{returnId}")
+    Map<String, Object> returnStatus(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String id, @PathVariable String returnId) {
+        requireBearer(auth);
+        RailRefund<Order> returned = rail.refundById(returnId).filter(r -> r.payout().id().equals(id))
+                .orElseThrow(() -> RailError.notFound("return " + returnId + " of payout " + id));
+        return Map.of("data", returnView(returned, returned.phase(rail.now())));
+    }
+
+    private static Map<String, Object> returnView(RailRefund<Order> returned, Payout.Phase phase) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", returned.id());
+        view.put("payoutId", returned.payout().id());
+        view.put("amount", money(returned.amount(), returned.payout().detail().currency()));
+        view.put("reason", "refund_requested");
+        view.put("status", switch (phase) {
+            case PENDING -> "pending";
+            case SETTLED, RETURNED -> "complete";
+            case FAILED -> "failed";
+        });
+        if (phase == Payout.Phase.FAILED) {
+            view.put("errorCode", "return_denied");
+        }
+        view.put("createDate", returned.createdAt().toString());
+        return view;
+    }
+
     /** The statement reconciliation reads: payouts created in [from, to). */
     @GetMapping
     Map<String, Object> list(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
@@ -87,7 +132,7 @@ class CircleSandbox extends RailEndpoint {
         return Map.of("data", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
     }
 
-    private static Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
+    private Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
         Order order = payout.detail();
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", payout.id());
@@ -112,6 +157,10 @@ class CircleSandbox extends RailEndpoint {
             returned.put("status", "complete");
             returned.put("createDate", payout.returnedAt().toString());
             view.put("return", returned);
+        }
+        List<RailRefund<Order>> returns = rail.refundsOf(payout);
+        if (!returns.isEmpty()) { // returns the hub asked for, with the payout (and so on statements)
+            view.put("returns", returns.stream().map(r -> returnView(r, r.phase(rail.now()))).toList());
         }
         view.put("createDate", payout.createdAt().toString());
         view.put("updateDate", payout.changedAt(phase).toString());

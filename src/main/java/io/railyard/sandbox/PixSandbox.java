@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,9 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * Pix send API simulator (BCB API Pix v2 style): PUT by the payer's {@code idEnvio} (idempotent), read by the
  * end-to-end id. Statuses EM_PROCESSAMENTO → CONCLUIDA | NAO_REALIZADO, and DEVOLVIDO (with {@code devolucoes}) for a
- * late return. Errors are BCB problem documents with {@code violacoes}.
+ * late return. A devolução of a settled Pix is asked with PUT {@code /{endToEndId}/devolucao/{id}} (idempotent on the
+ * payer's {@code id}) and read back: EM_PROCESSAMENTO → DEVOLVIDO | NAO_REALIZADO, with its own {@code rtrId}; a Pix
+ * lists its devoluções. Errors are BCB problem documents with {@code violacoes}.
  */
 @RestController
 @SandboxEnabled
@@ -72,6 +75,28 @@ class PixSandbox extends RailEndpoint {
         return view(payout, rail.phase(payout), payout.amount());
     }
 
+    /** A devolução of a settled Pix, asked by the payer: {@code id} is the payer's key (1 to 35 letters or digits). */
+    @PutMapping("/{endToEndId}/devolucao/{id}")
+    ResponseEntity<Object> refund(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String endToEndId, @PathVariable String id, @RequestBody JsonNode body) {
+        requireBearer(auth);
+        check(ID_ENVIO.matcher(id).matches(), "id", "must be 1 to 35 letters or digits");
+        BigDecimal valor = amount(text(body, "/valor"), 2);
+        check(valor != null, "valor", "must be a positive decimal string with at most 2 decimals");
+        Payout<Envio> original = rail.payoutById(endToEndId).orElseThrow(() -> RailError.notFound("Pix " + endToEndId));
+        RailRefund<Envio> devolucao = rail.refund(original, id, valor, () -> "D" + endToEndId().substring(1));
+        return ResponseEntity.status(201).body(devolucao(devolucao, Payout.Phase.PENDING));
+    }
+
+    @GetMapping("/{endToEndId}/devolucao/{id}")
+    Map<String, Object> refundStatus(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String endToEndId, @PathVariable String id) {
+        requireBearer(auth);
+        RailRefund<Envio> devolucao = rail.refundByKey(id).filter(d -> d.payout().id().equals(endToEndId))
+                .orElseThrow(() -> RailError.notFound("devolução " + id + " of Pix " + endToEndId));
+        return devolucao(devolucao, devolucao.phase(rail.now()));
+    }
+
     /** The statement reconciliation reads: Pix requested in [inicio, fim). */
     @GetMapping
     Map<String, Object> list(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
@@ -84,6 +109,29 @@ class PixSandbox extends RailEndpoint {
                 "pix", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
     }
 
+    private static Map<String, Object> devolucao(RailRefund<Envio> devolucao, Payout.Phase phase) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", devolucao.key());
+        view.put("rtrId", devolucao.id());
+        view.put("valor", devolucao.amount().toPlainString());
+        view.put("natureza", "ORIGINAL");
+        Map<String, Object> horario = new LinkedHashMap<>();
+        horario.put("solicitacao", devolucao.createdAt().toString());
+        if (phase == Payout.Phase.SETTLED) {
+            horario.put("liquidacao", devolucao.settledAt().toString());
+        }
+        view.put("horario", horario);
+        view.put("status", switch (phase) {
+            case PENDING -> "EM_PROCESSAMENTO";
+            case SETTLED, RETURNED -> "DEVOLVIDO";
+            case FAILED -> "NAO_REALIZADO";
+        });
+        if (phase == Payout.Phase.FAILED) {
+            view.put("motivo", "Devolução recusada pelo PSP do recebedor");
+        }
+        return view;
+    }
+
     /** E + payer ISPB + yyyyMMddHHmm (UTC) + 11 random alphanumerics: 32 characters. */
     private String endToEndId() {
         StringBuilder id = new StringBuilder("E").append(ISPB).append(E2E_TIME.format(rail.now()));
@@ -94,7 +142,7 @@ class PixSandbox extends RailEndpoint {
         return id.toString();
     }
 
-    private static Map<String, Object> view(Payout<Envio> payout, Payout.Phase phase, BigDecimal valor) {
+    private Map<String, Object> view(Payout<Envio> payout, Payout.Phase phase, BigDecimal valor) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("idEnvio", payout.key());
         view.put("endToEndId", payout.id());
@@ -112,11 +160,16 @@ class PixSandbox extends RailEndpoint {
             case FAILED -> "NAO_REALIZADO";
             case RETURNED -> "DEVOLVIDO";
         });
+        List<Map<String, Object>> devolucoes = new ArrayList<>();
+        rail.refundsOf(payout).forEach(d -> devolucoes.add(devolucao(d, d.phase(rail.now()))));
         if (phase == Payout.Phase.RETURNED) {
             Instant at = payout.returnedAt();
-            view.put("devolucoes", List.of(Map.of("id", "D" + payout.id().substring(1), "valor",
+            devolucoes.add(Map.of("id", "D" + payout.id().substring(1), "valor",
                     payout.amount().toPlainString(), "motivo", "Devolução solicitada pelo recebedor",
-                    "horario", Map.of("solicitacao", at.toString(), "liquidacao", at.toString()))));
+                    "horario", Map.of("solicitacao", at.toString(), "liquidacao", at.toString())));
+        }
+        if (!devolucoes.isEmpty()) {
+            view.put("devolucoes", devolucoes);
         }
         return view;
     }

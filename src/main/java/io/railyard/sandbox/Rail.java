@@ -32,6 +32,8 @@ final class Rail<D> {
     private final Map<String, Payout<D>> byKey = new ConcurrentHashMap<>();
     private final Map<String, Payout<D>> byId = new ConcurrentHashMap<>();
     private final Map<String, Integer> executions = new ConcurrentHashMap<>();
+    private final Map<String, RailRefund<D>> refundsByKey = new ConcurrentHashMap<>();
+    private final Map<String, RailRefund<D>> refundsById = new ConcurrentHashMap<>();
     private volatile Faults faults = Faults.NONE;
     private volatile Random random;
 
@@ -68,6 +70,62 @@ final class Rail<D> {
             pause(timeoutSleep.toMillis());
         }
         return payout;
+    }
+
+    /**
+     * Executes a refund of a settled payout once per key (transport faults as for a payout; its fate from
+     * {@code fail_rate} and {@code settle_after_ms}). The rail refuses a payout that is not settled and a refund that
+     * would take more than the payout paid minus its refunds not failed.
+     */
+    RailRefund<D> refund(Payout<D> original, String key, BigDecimal amount, Supplier<String> newId) {
+        Faults f = faults;
+        pause(f.latencyMs());
+        if (roll(f.errorRate())) {
+            throw SandboxFault.unavailable(name);
+        }
+        RailRefund<D> refund = executeRefund(original, key, amount, newId, f);
+        if (roll(f.loseConfirmationRate())) {
+            throw SandboxFault.confirmationLost(name);
+        }
+        if (roll(f.timeoutRate())) {
+            pause(timeoutSleep.toMillis());
+        }
+        return refund;
+    }
+
+    /** A refund's status read by the rail's id for it (faults apply). */
+    Optional<RailRefund<D>> refundById(String id) {
+        statusFaults();
+        return Optional.ofNullable(refundsById.get(id));
+    }
+
+    /** A refund's status read by its idempotency key (faults apply). */
+    Optional<RailRefund<D>> refundByKey(String key) {
+        statusFaults();
+        return Optional.ofNullable(refundsByKey.get(key));
+    }
+
+    /** The refunds of a payout, oldest first (no faults: part of the payout's own view). */
+    List<RailRefund<D>> refundsOf(Payout<D> payout) {
+        return refundsByKey.values().stream().filter(r -> r.payout().key().equals(payout.key()))
+                .sorted(Comparator.comparing(RailRefund::createdAt)).toList();
+    }
+
+    /** Refunds asked in [from, to), oldest first (statements list them with the payouts). */
+    List<RailRefund<D>> refundStatement(Instant from, Instant to) {
+        return refundsByKey.values().stream()
+                .filter(r -> !r.createdAt().isBefore(from) && r.createdAt().isBefore(to))
+                .sorted(Comparator.comparing(RailRefund::createdAt)).toList();
+    }
+
+    /** A payout by the rail's id, without faults (the target of a refund, checked inside the refund call). */
+    Optional<Payout<D>> payoutById(String id) {
+        return Optional.ofNullable(byId.get(id));
+    }
+
+    /** A payout by its idempotency key, without faults. */
+    Optional<Payout<D>> payoutByKey(String key) {
+        return Optional.ofNullable(byKey.get(key));
     }
 
     /** A status read by the rail's id (faults apply). */
@@ -118,6 +176,8 @@ final class Rail<D> {
     synchronized void reset() {
         byKey.clear();
         byId.clear();
+        refundsByKey.clear();
+        refundsById.clear();
         executions.clear();
         random = seeded();
     }
@@ -143,6 +203,37 @@ final class Rail<D> {
         byId.put(id, payout);
         executions.merge(key, 1, Integer::sum);
         return payout;
+    }
+
+    private synchronized RailRefund<D> executeRefund(Payout<D> original, String key, BigDecimal amount,
+            Supplier<String> newId, Faults f) {
+        RailRefund<D> existing = refundsByKey.get(key);
+        if (existing != null) {
+            if (!existing.payout().key().equals(original.key()) || existing.amount().compareTo(amount) != 0) {
+                throw RailError.keyReused(key);
+            }
+            return existing;
+        }
+        if (original.phase(now()) != Payout.Phase.SETTLED) {
+            throw RailError.invalid("payout", "is " + original.phase(now()).name().toLowerCase()
+                    + ": only a settled payout can be refunded");
+        }
+        BigDecimal taken = refundsOf(original).stream().filter(r -> r.phase(now()) != Payout.Phase.FAILED)
+                .map(RailRefund::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+        if (taken.add(amount).compareTo(original.amount()) > 0) {
+            throw RailError.invalid("amount", "exceeds what remains refundable ("
+                    + original.amount().subtract(taken).toPlainString() + ")");
+        }
+        String id = newId.get();
+        if (refundsById.containsKey(id) || byId.containsKey(id)) {
+            throw RailError.referenceTaken(id);
+        }
+        RailRefund<D> refund = new RailRefund<>(key, id, original, amount, now().truncatedTo(ChronoUnit.MILLIS),
+                roll(f.failRate()), Duration.ofMillis(f.settleAfterMs()));
+        refundsByKey.put(key, refund);
+        refundsById.put(id, refund);
+        executions.merge(key, 1, Integer::sum);
+        return refund;
     }
 
     private void statusFaults() {

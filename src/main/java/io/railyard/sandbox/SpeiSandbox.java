@@ -25,7 +25,10 @@ import org.springframework.web.bind.annotation.RestController;
  * SPEI simulator in the shape of STP's order API: register an order under the payer's {@code claveRastreo}
  * (idempotent), read it back, list a day. Estados En proceso → Liquidada | Devuelta; an order the receiving bank
  * rejects is Devuelta without {@code tsLiquidacion}, a late return is Devuelta after Liquidada (with it). Like STP,
- * a refused order is answered 200 with {@code id: 0} and a {@code descripcionError}.
+ * a refused order is answered 200 with {@code id: 0} and a {@code descripcionError}. A reverse order (the payer's
+ * refund of a settled order) is registered with PUT {@code /devolucion} under its own {@code claveRastreo}, naming the
+ * {@code claveRastreoOriginal}, and read with GET {@code /devolucion/{claveRastreo}}: En proceso → Liquidada |
+ * Cancelada.
  */
 @RestController
 @SandboxEnabled
@@ -73,6 +76,52 @@ class SpeiSandbox extends RailEndpoint {
         return Map.of("resultado", Map.of("id", Long.parseLong(payout.id())));
     }
 
+    @PutMapping("/devolucion")
+    Map<String, Object> registerReverse(@RequestHeader(name = "X-Firma", required = false) String firma,
+            @RequestBody JsonNode body) {
+        requireHeader(firma, "X-Firma");
+        String clave = text(body, "/claveRastreo");
+        check(clave != null && CLAVE_RASTREO.matcher(clave).matches(), "claveRastreo", "must be 1 to 30 letters or digits");
+        String original = text(body, "/claveRastreoOriginal");
+        check(original != null, "claveRastreoOriginal", "is required");
+        BigDecimal monto = amount(scalar(body, "/monto"), 2);
+        check(monto != null, "monto", "must be positive with at most 2 decimals");
+        check(text(body, "/empresa") != null, "empresa", "is required");
+        Payout<Orden> orden = rail.payoutByKey(original).orElseThrow(() -> RailError.notFound("orden " + original));
+        RailRefund<Orden> reverse = rail.refund(orden, clave, monto, () -> String.valueOf(ids.incrementAndGet()));
+        return Map.of("resultado", Map.of("id", Long.parseLong(reverse.id())));
+    }
+
+    @GetMapping("/devolucion/{claveRastreo}")
+    Map<String, Object> reverseStatus(@RequestHeader(name = "X-Firma", required = false) String firma,
+            @PathVariable String claveRastreo) {
+        requireHeader(firma, "X-Firma");
+        RailRefund<Orden> reverse = rail.refundByKey(claveRastreo)
+                .orElseThrow(() -> RailError.notFound("devolucion " + claveRastreo));
+        return reverseView(reverse, reverse.phase(rail.now()));
+    }
+
+    private static Map<String, Object> reverseView(RailRefund<Orden> reverse, Payout.Phase phase) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("claveRastreo", reverse.key());
+        view.put("claveRastreoOriginal", reverse.payout().key());
+        view.put("id", Long.parseLong(reverse.id()));
+        view.put("monto", reverse.amount());
+        view.put("estado", switch (phase) {
+            case PENDING -> "En proceso";
+            case SETTLED, RETURNED -> "Liquidada";
+            case FAILED -> "Cancelada";
+        });
+        if (phase == Payout.Phase.FAILED) {
+            view.put("causaDevolucion", "17 Operación no permitida por el participante");
+        }
+        view.put("tsCaptura", reverse.createdAt().toEpochMilli());
+        if (phase == Payout.Phase.SETTLED) {
+            view.put("tsLiquidacion", reverse.settledAt().toEpochMilli());
+        }
+        return view;
+    }
+
     @GetMapping("/{claveRastreo}")
     Map<String, Object> status(@RequestHeader(name = "X-Firma", required = false) String firma,
             @PathVariable String claveRastreo) {
@@ -94,7 +143,11 @@ class SpeiSandbox extends RailEndpoint {
         }
         List<Payout<Orden>> payouts = rail.statement(day.atStartOfDay(ZONE).toInstant(),
                 day.plusDays(1).atStartOfDay(ZONE).toInstant());
-        return Map.of("ordenes", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList());
+        // the day's reverse orders (refunds the hub asked for) come with the orders, for reconciliation
+        List<RailRefund<Orden>> reverses = rail.refundStatement(day.atStartOfDay(ZONE).toInstant(),
+                day.plusDays(1).atStartOfDay(ZONE).toInstant());
+        return Map.of("ordenes", payouts.stream().map(p -> view(p, rail.phase(p), p.statementAmount())).toList(),
+                "devoluciones", reverses.stream().map(r -> reverseView(r, r.phase(rail.now()))).toList());
     }
 
     private static Map<String, Object> view(Payout<Orden> payout, Payout.Phase phase, BigDecimal monto) {

@@ -19,7 +19,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The generic rail behind {@code connectors/_template}: any rail name gets its own simulator (state, faults, counts)
- * with a plain REST payout API. Statuses PENDING → PAID | REJECTED, and REVERSED for a late return.
+ * with a plain REST payout API. Statuses PENDING → PAID | REJECTED, and REVERSED for a late return. A paid payout is
+ * refunded with POST {@code /payouts/{id}/refunds} (idempotent on {@code idempotency_key}), read with GET
+ * {@code /payouts/{id}/refunds/{refundId}}: PENDING → REFUNDED | REJECTED.
  */
 @RestController
 @SandboxEnabled
@@ -63,6 +65,46 @@ class TemplateSandbox extends RailEndpoint {
         Rail<Request> simulator = rail(rail, apiKey);
         Payout<Request> payout = simulator.byId(id).orElseThrow(() -> RailError.notFound("payout " + id));
         return view(payout, simulator.phase(payout), payout.amount());
+    }
+
+    @PostMapping("/{id}/refunds")
+    ResponseEntity<Object> refund(@RequestHeader(name = "X-Api-Key", required = false) String apiKey,
+            @PathVariable String rail, @PathVariable String id, @RequestBody JsonNode body) {
+        Rail<Request> simulator = rail(rail, apiKey);
+        String key = text(body, "/idempotency_key");
+        check(key != null && KEY.matcher(key).matches(), "idempotency_key", "must be 1 to 64 letters, digits, - or _");
+        Payout<Request> payout = simulator.payoutById(id).orElseThrow(() -> RailError.notFound("payout " + id));
+        int scale = "USDC".equals(payout.detail().currency()) ? 6 : 2;
+        BigDecimal amount = amount(scalar(body, "/amount"), scale);
+        check(amount != null, "amount", "must be positive with at most " + scale + " decimals");
+        RailRefund<Request> refund = simulator.refund(payout, key, amount,
+                () -> "rf_" + UUID.randomUUID().toString().replace("-", ""));
+        return ResponseEntity.status(201).body(refundView(refund, Payout.Phase.PENDING));
+    }
+
+    @GetMapping("/{id}/refunds/{refundId}")
+    Map<String, Object> refundStatus(@RequestHeader(name = "X-Api-Key", required = false) String apiKey,
+            @PathVariable String rail, @PathVariable String id, @PathVariable String refundId) {
+        Rail<Request> simulator = rail(rail, apiKey);
+        RailRefund<Request> refund = simulator.refundById(refundId).filter(r -> r.payout().id().equals(id))
+                .orElseThrow(() -> RailError.notFound("refund " + refundId + " of payout " + id));
+        return refundView(refund, refund.phase(simulator.now()));
+    }
+
+    private static Map<String, Object> refundView(RailRefund<Request> refund, Payout.Phase phase) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", refund.id());
+        view.put("payout_id", refund.payout().id());
+        view.put("idempotency_key", refund.key());
+        view.put("status", switch (phase) {
+            case PENDING -> "PENDING";
+            case SETTLED, RETURNED -> "REFUNDED";
+            case FAILED -> "REJECTED";
+        });
+        view.put("amount", refund.amount().toPlainString());
+        view.put("currency", refund.payout().detail().currency());
+        view.put("created_at", refund.createdAt().toString());
+        return view;
     }
 
     /** The statement reconciliation reads: payouts created in [from, to). */

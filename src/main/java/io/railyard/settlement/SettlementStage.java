@@ -2,17 +2,22 @@ package io.railyard.settlement;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
+import io.railyard.refund.Refunds;
 import io.railyard.transfer.Transfer;
+import io.railyard.transfer.TransferEntries;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
@@ -23,7 +28,9 @@ import org.springframework.transaction.annotation.Transactional;
  * <ul>
  * <li>SETTLED: in flight → the rail's settlement account (through FX clearing when currencies differ);</li>
  * <li>FAILED, or RETURNED before settlement: the hold goes back to the partner;</li>
- * <li>RETURNED after settlement (a late return): the settlement is reversed back to the partner;</li>
+ * <li>RETURNED after settlement (a late return): what is not refunded yet is reversed back to the partner, recorded as a
+ * RETURN with the rail's reference ({@link Refunds#recordReturn});</li>
+ * <li>a result for a refund ({@code refund_id}): handed to {@link Refunds#apply};</li>
  * <li>PENDING: nothing moves, the recheck sweep asks again; UNKNOWN: nothing moves, flagged for review.</li>
  * </ul>
  */
@@ -36,12 +43,22 @@ public class SettlementStage {
     private final Ledger ledger;
     private final JdbcClient jdbc;
     private final ObjectMapper json;
+    private final Refunds refunds;
+    private final ConnectorRegistry connectors;
+    private final Duration watchFor;
+    private final Duration watchInterval;
 
-    public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json) {
+    public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
+            ConnectorRegistry connectors, @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
+            @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
         this.ledger = ledger;
         this.jdbc = jdbc;
         this.json = json;
+        this.refunds = refunds;
+        this.connectors = connectors;
+        this.watchFor = watchFor;
+        this.watchInterval = watchInterval;
     }
 
     @Transactional
@@ -60,12 +77,19 @@ public class SettlementStage {
         if (!"PENDING".equals(outcome) && !record(resultId, transfer, outcome, railStatus, reference)) {
             return; // a duplicated confirmation: applied before
         }
+        String refundId = text(result, "refund_id");
+        if (refundId != null) {
+            refunds.apply(UUID.fromString(refundId), outcome, railStatus, reference, text(result, "failure_code"),
+                    text(result, "failure_reason"));
+            return;
+        }
         jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
                 .params(railStatus, reference, id).update();
         switch (outcome) {
             case "SETTLED" -> settle(transfer, reference);
             case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"));
-            case "RETURNED" -> giveBack(transfer, text(result, "failure_code"), text(result, "failure_reason"));
+            case "RETURNED" -> giveBack(transfer, railStatus, reference, text(result, "failure_code"),
+                    text(result, "failure_reason"));
             case "PENDING" -> { } // the recheck sweep asks again
             default -> {
                 jdbc.sql("update transfers set needs_review = true where id = ?").param(id).update();
@@ -92,9 +116,15 @@ public class SettlementStage {
         }
         transfers.transition(transfer.id(), TransferStatus.SETTLED, "settled on " + transfer.rail(),
                 new Transfers.Changes(null, null, null, reference, null, null, null), null);
-        jdbc.sql("update transfers set settled_at = clock_timestamp(), next_attempt_at = null where id = ?")
-                .param(transfer.id()).update();
-        ledger.post(settlement("transfer.settle", transfer, 1));
+        // a rail that can return a settled payout is watched for a late return (RailGate asks it again, with backoff)
+        boolean watch = watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(transfer.rail());
+        jdbc.sql("""
+                update transfers set settled_at = clock_timestamp(),
+                    next_attempt_at = case when ? then clock_timestamp() + make_interval(secs => ?) end,
+                    return_watch_until = case when ? then clock_timestamp() + make_interval(secs => ?) end
+                where id = ?""").params(watch, watchInterval.toMillis() / 1000.0, watch, watchFor.toMillis() / 1000.0,
+                        transfer.id()).update();
+        ledger.post(TransferEntries.settlement("transfer.settle", transfer));
     }
 
     private void fail(Transfer transfer, String code, String reason) {
@@ -107,18 +137,20 @@ public class SettlementStage {
         release(transfer);
     }
 
-    private void giveBack(Transfer transfer, String code, String reason) {
+    private void giveBack(Transfer transfer, String railStatus, String reference, String code, String reason) {
         if (!transfer.status().canMoveTo(TransferStatus.RETURNED)) {
             flag(transfer);
             return;
         }
+        if (transfer.status() == TransferStatus.SETTLED) {
+            if (!refunds.recordReturn(transfer, railStatus, reference, code, reason)) {
+                flag(transfer);
+            }
+            return;
+        }
         transfers.transition(transfer.id(), TransferStatus.RETURNED, "returned by " + transfer.rail(),
                 Transfers.Changes.failure(code == null ? "returned" : code, reason), null);
-        if (transfer.status() == TransferStatus.SETTLED) {
-            ledger.post(settlement("transfer.return", transfer, -1));
-        } else {
-            release(transfer);
-        }
+        release(transfer);
     }
 
     private void release(Transfer transfer) {
@@ -126,26 +158,6 @@ public class SettlementStage {
         ledger.post(EntryRequest.move("transfer.release", transfer.id().toString(),
                 partner(transfer, AccountKind.IN_FLIGHT), partner(transfer, AccountKind.AVAILABLE),
                 transfer.sourceAmountMinor()));
-    }
-
-    /**
-     * Settlement (direction 1): in flight → rail. A return (−1) reverses it into the partner's available balance. A
-     * conversion passes through the house's FX clearing accounts, so each currency balances on its own.
-     */
-    private EntryRequest settlement(String kind, Transfer t, int direction) {
-        AccountKey from = direction > 0 ? partner(t, AccountKind.IN_FLIGHT) : partner(t, AccountKind.AVAILABLE);
-        AccountKey rail = AccountKey.rail(t.rail(), t.destinationCurrency(), AccountKind.SETTLEMENT);
-        EntryRequest.Builder entry = EntryRequest.builder(kind, t.id().toString())
-                .description(kind + " " + t.id() + " on " + t.rail());
-        if (t.sourceCurrency() == t.destinationCurrency()) {
-            return entry.leg(from, -direction * t.sourceAmountMinor()).leg(rail, direction * t.sourceAmountMinor())
-                    .build();
-        }
-        return entry.leg(from, -direction * t.sourceAmountMinor())
-                .leg(AccountKey.house(t.sourceCurrency(), AccountKind.FX_CLEARING), direction * t.sourceAmountMinor())
-                .leg(AccountKey.house(t.destinationCurrency(), AccountKind.FX_CLEARING),
-                        -direction * t.destinationAmountMinor())
-                .leg(rail, direction * t.destinationAmountMinor()).build();
     }
 
     private static AccountKey partner(Transfer t, AccountKind kind) {

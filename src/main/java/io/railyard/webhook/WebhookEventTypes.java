@@ -21,6 +21,7 @@ public final class WebhookEventTypes {
     public static final List<String> ALL = List.of(
             "transfer.accepted", "transfer.routed", "transfer.queued", "transfer.submitted", "transfer.settled",
             "transfer.failed", "transfer.returned", "transfer.cancelled",
+            "refund.succeeded", "refund.failed",
             "batch.completed",
             "reconciliation.discrepancy",
             "treasury.float_low",

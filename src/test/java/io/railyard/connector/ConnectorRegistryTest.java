@@ -82,6 +82,28 @@ class ConnectorRegistryTest {
     }
 
     @Test
+    void refundFlowsAreDeclaredByRefundStatusesWithARouteConsumingTheRefundTopic() throws IOException {
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.refunds("pix")).isTrue();
+        assertThat(registry.refunds("base-usdc")).as("a chain transfer cannot be pulled back").isFalse();
+        assertThat(registry.returns("spei")).isTrue();
+        assertThat(registry.returns("base-usdc")).isFalse();
+        assertThat(registry.refundOutcome("pix", "DEVOLVIDO")).isEqualTo(RailOutcome.SETTLED);
+        assertThat(registry.refundOutcome("spei", "Cancelada")).isEqualTo(RailOutcome.FAILED);
+        assertThat(registry.refundOutcome("circle-usdc", "complete")).isEqualTo(RailOutcome.SETTLED);
+        assertThat(registry.refundOutcome("pix", "CONCLUIDA")).as("the payout map is not the refund map")
+                .isEqualTo(RailOutcome.UNKNOWN);
+
+        Path descriptor = home.resolve("connectors/spei/connector.yaml");
+        Files.writeString(descriptor, Files.readString(descriptor).replace("  Cancelada: FAILED\n", "  Cancelada: RETURNED\n"));
+        Files.delete(home.resolve("connectors/spei/refund.camel.yaml"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connectors/spei/connector.yaml")
+                .hasMessageContaining("refund-statuses.Cancelada maps to 'RETURNED'")
+                .hasMessageContaining("no *.camel.yaml route consumes kafka:railyard.rail.spei.refund.v1");
+    }
+
+    @Test
     void malformedYamlStopsStartUpNamingTheFile() throws IOException {
         Files.writeString(home.resolve("connectors/spei/connector.yaml"), "rail: spei\nstatuses: [oops\n");
         assertThatThrownBy(() -> new ConnectorRegistry(home, env))

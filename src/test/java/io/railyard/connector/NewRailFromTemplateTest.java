@@ -11,6 +11,8 @@ import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.partner.Partners;
+import io.railyard.refund.RefundStatus;
+import io.railyard.refund.Refunds;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
@@ -33,7 +35,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 /**
  * Adding a rail needs no Java change: connectors/_template copied as a new rail "acme-pay" (with `template` replaced
  * by the rail's name, as its README says), a routing rule pointing at it, and a transfer settles through it in a
- * freshly started hub.
+ * freshly started hub, then is partly refunded through the template's refund flow.
  */
 class NewRailFromTemplateTest {
 
@@ -45,7 +47,7 @@ class NewRailFromTemplateTest {
         copyTree(Path.of("routes"), home.resolve("routes"));
         copyTree(Path.of("connectors"), home.resolve("connectors"));
         Path rail = Files.createDirectories(home.resolve("connectors/acme-pay"));
-        for (String file : new String[] {"connector.yaml", "payout.camel.yaml"}) {
+        for (String file : new String[] {"connector.yaml", "payout.camel.yaml", "refund.camel.yaml"}) {
             Files.writeString(rail.resolve(file),
                     Files.readString(Path.of("connectors/_template", file)).replace("template", "acme-pay"));
         }
@@ -89,6 +91,23 @@ class NewRailFromTemplateTest {
             assertThat(transfers.require(id).rail()).isEqualTo("acme-pay");
             assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
                     .isEqualTo(4200);
+
+            HttpResponse<String> refund = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + port + "/v1/transfers/" + id + "/refunds"))
+                    .header("Authorization", "Bearer " + key).header("Idempotency-Key", UUID.randomUUID().toString())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"amount\": \"12.00\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refund.statusCode()).as(refund.body()).isEqualTo(201);
+            UUID refundId = UUID.fromString(refund.body().replaceAll("^\\{\"id\":\"([0-9a-f-]{36})\".*", "$1"));
+            Refunds refunds = hub.getBean(Refunds.class);
+            await().atMost(Duration.ofSeconds(30)).until(() -> refunds.require(refundId).status()
+                    == RefundStatus.SUCCEEDED);
+            assertThat(refunds.require(refundId).railReference()).startsWith("rf_");
+            assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
+                    .isEqualTo(3000);
+            assertThat(ledger.balance(AccountKey.partner(partner.id().toString(), CurrencyCode.MXN,
+                    AccountKind.AVAILABLE))).isEqualTo(10_000 - 4200 + 1200);
             LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
         }
     }

@@ -173,6 +173,43 @@ class PixSandboxTest extends RailSandboxSupport {
         assertThat(call("GET", "/v1/ops/sandbox/pix/executions").send().status()).isEqualTo(401);
     }
 
+    @Test
+    void aDevolucaoOfASettledPixIsExecutedOnceNeverBeyondTheAmountAndListedWithThePix() {
+        faults(RAIL, Map.of("settle_after_ms", 300));
+        String e2e = send(idEnvio(), pix("30.00", CPF)).json().get("endToEndId").asText();
+        String early = idEnvio();
+        Reply pending = devolucao(e2e, early, "5.00");
+        assertThat(pending.status()).as("a Pix in process cannot be returned").isEqualTo(400);
+        assertThat(executions(RAIL, early)).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> get(e2e).json().get("status").asText().equals("CONCLUIDA"));
+        resetFaults(RAIL);
+
+        String id = idEnvio();
+        Reply first = devolucao(e2e, id, "10.00");
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        assertThat(first.json().get("status").asText()).isEqualTo("EM_PROCESSAMENTO");
+        String rtrId = first.json().get("rtrId").asText();
+        assertThat(rtrId).hasSize(32).startsWith("D99999999");
+        Reply again = devolucao(e2e, id, "10.00");
+        assertThat(again.json().get("rtrId").asText()).isEqualTo(rtrId);
+        assertThat(devolucao(e2e, id, "11.00").status()).as("the same id for another amount").isEqualTo(409);
+        assertThat(executions(RAIL, id)).isEqualTo(1);
+        Reply done = call("GET", PIX + "/" + e2e + "/devolucao/" + id).header("Authorization", "Bearer pix-token").send();
+        assertThat(done.json().get("status").asText()).isEqualTo("DEVOLVIDO");
+
+        Reply tooMuch = devolucao(e2e, idEnvio(), "20.01");
+        assertThat(tooMuch.status()).isEqualTo(400);
+        assertThat(tooMuch.json().at("/violacoes/0/propriedade").asText()).isEqualTo("amount");
+        assertThat(devolucao(e2e, idEnvio(), "20.00").status()).isEqualTo(201);
+        assertThat(get(e2e).json().get("devolucoes").findValuesAsText("rtrId")).hasSize(2).contains(rtrId);
+        assertThat(devolucao("E99999999202601010000AAAAAAAAAAA", idEnvio(), "1.00").status()).isEqualTo(404);
+    }
+
+    private Reply devolucao(String endToEndId, String id, String valor) {
+        return call("PUT", PIX + "/" + endToEndId + "/devolucao/" + id).header("Authorization", "Bearer pix-token")
+                .json(Map.of("valor", valor)).send();
+    }
+
     /** The hub's transfer id with its dashes removed: 32 alphanumerics. */
     private static String idEnvio() {
         return UUID.randomUUID().toString().replace("-", "");

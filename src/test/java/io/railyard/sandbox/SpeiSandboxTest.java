@@ -189,6 +189,34 @@ class SpeiSandboxTest extends RailSandboxSupport {
         assertThat(call("GET", "/v1/ops/sandbox/spei/faults").send().status()).isEqualTo(401);
     }
 
+    @Test
+    void aReverseOrderOfASettledOrderSettlesOnceAndIsListedWithTheDay() {
+        String original = clave();
+        assertThat(register(orden(original, "80.00", CLABE)).json().at("/resultado/id").asLong()).isPositive();
+        await().atMost(Duration.ofSeconds(5)).until(() -> get(original).json().get("estado").asText().equals("Liquidada"));
+        String reverse = "RD" + clave().substring(2);
+        Reply registered = reverseOrder(reverse, original, "80.00");
+        assertThat(registered.json().at("/resultado/id").asLong()).as(registered.toString()).isPositive();
+        assertThat(reverseOrder(reverse, original, "80.00").json().at("/resultado/id").asLong())
+                .isEqualTo(registered.json().at("/resultado/id").asLong());
+        assertThat(executions(RAIL, reverse)).isEqualTo(1);
+        Reply refused = reverseOrder("RD" + clave().substring(2), original, "0.01");
+        assertThat(refused.status()).isEqualTo(200);
+        assertThat(refused.json().at("/resultado/id").asInt()).isZero();
+        assertThat(refused.json().at("/resultado/descripcionError").asText()).contains("exceeds");
+
+        JsonNode status = call("GET", ORDERS + "/devolucion/" + reverse).header("X-Firma", "c2lnbmF0dXJl").send().json();
+        assertThat(status.get("estado").asText()).isEqualTo("Liquidada");
+        assertThat(status.get("claveRastreoOriginal").asText()).isEqualTo(original);
+        String day = get(original).json().get("fechaOperacion").asText();
+        assertThat(statement(day).json().get("devoluciones").findValuesAsText("claveRastreo")).contains(reverse);
+    }
+
+    private Reply reverseOrder(String clave, String original, String monto) {
+        return call("PUT", ORDERS + "/devolucion").header("X-Firma", "c2lnbmF0dXJl").json(Map.of("claveRastreo", clave,
+                "claveRastreoOriginal", original, "monto", monto, "empresa", "RAILYARD")).send();
+    }
+
     private static String clave() {
         return "RY" + UUID.randomUUID().toString().replace("-", "").substring(0, 20).toUpperCase();
     }
