@@ -22,7 +22,7 @@ import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 
 /**
  * Two kinds of caller: partners (API key, {@code /v1/**}) and ops users (login or HTTP Basic: {@code /v1/ops/**},
- * dashboards, Hawtio, actuator). A partner on an ops route gets 403; anything unauthenticated on the API gets 401,
+ * {@code /v1/treasury/**}, the ops console {@code /ops/**}, Hawtio, actuator). A partner on an ops route gets 403; anything unauthenticated on the API gets 401,
  * always as problem+json.
  */
 @Configuration
@@ -55,12 +55,14 @@ class SecurityConfig {
                         .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
                         .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
-                        .requestMatchers("/v1/ops/**", "/ops/**", "/actuator/**").hasRole("OPS")
+                        .requestMatchers("/ops/login", "/ops/assets/**").permitAll()
+                        .requestMatchers("/v1/ops/**", "/v1/treasury/**", "/ops/**", "/actuator/**").hasRole("OPS")
                         .requestMatchers("/v1/**").hasRole("PARTNER")
                         .anyRequest().authenticated())
                 .httpBasic(basic -> basic.realmName("railyard-ops"))
                 .requestCache(cache -> cache.requestCache(browserRequestsOnly()))
-                .formLogin(form -> form.defaultSuccessUrl("/actuator/hawtio/", false))
+                // the ops console's login page (io.railyard.ops.OpsConsole); a browser sent there returns where it was going
+                .formLogin(form -> form.loginPage("/ops/login").defaultSuccessUrl("/ops/", false))
                 // The partner API is stateless and key-authenticated: CSRF protects the browser (ops) side only.
                 .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
                         .csrfTokenRepository(CookieCsrfTokenRepository.withHttpOnlyFalse()))

@@ -23,7 +23,7 @@ public final class WebhookEventTypes {
             "transfer.failed", "transfer.returned", "transfer.cancelled",
             "batch.completed",
             "reconciliation.discrepancy",
-            "treasury.float_low",
+            "treasury.float_low", "treasury.float_restored",
             TEST);
 
     private static final Set<String> TYPES = Set.copyOf(ALL);

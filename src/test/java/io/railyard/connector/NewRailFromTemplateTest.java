@@ -51,6 +51,7 @@ class NewRailFromTemplateTest {
         }
         Files.createDirectories(home.resolve("config"));
         Files.copy(Path.of("config/rails.yaml"), home.resolve("config/rails.yaml"));
+        Files.copy(Path.of("config/treasury.yaml"), home.resolve("config/treasury.yaml"));
         Files.writeString(home.resolve("config/routing.yaml"), """
                 rules:
                   - name: mxn-acme
