@@ -36,9 +36,11 @@ create table treasury_rebalances (
 );
 create index treasury_rebalances_created on treasury_rebalances (created_at desc, id desc);
 
--- Periodic snapshots (route treasury.snapshot.take, clustered Quartz): one row per rail and currency per tick.
+-- Periodic snapshots (route treasury.snapshot.take, clustered Quartz): one row per rail and currency per minute at
+-- most (a second instance firing the same minute adds nothing), stamped with the instant the figures were read.
 create table treasury_snapshots (
     id                  bigserial primary key,
+    minute              timestamptz not null,
     taken_at            timestamptz not null,
     rail                text not null,
     currency            text not null,
@@ -48,7 +50,7 @@ create table treasury_snapshots (
     projected_minor     bigint not null,
     coverage            numeric(20, 4),
     float_usd           numeric(24, 2) not null,
-    unique (taken_at, rail, currency)
+    unique (minute, rail, currency)
 );
 create index treasury_snapshots_series on treasury_snapshots (rail, currency, taken_at);
 create index treasury_snapshots_taken on treasury_snapshots (taken_at);

@@ -51,7 +51,7 @@ class TreasuryRoutes extends RouteBuilder {
     public void configure() {
         rest("/v1/treasury").description("Ops: treasury and liquidity")
                 .get("/balances").id("treasury.api.balances")
-                    .description("Float, in flight and queued per rail and currency; ?at=rfc3339 for a past instant")
+                    .description("Float, in flight and queued per rail and currency; query at (RFC 3339) for a past instant")
                     .to("direct:treasury.api.balances")
                 .get("/coverage").id("treasury.api.coverage")
                     .description("Coverage (float / projected outflows) per float, thresholds and alert state")
@@ -62,11 +62,11 @@ class TreasuryRoutes extends RouteBuilder {
                     .description("Evaluate the float alerts now (as the snapshot schedule does); answers the changes")
                     .to("direct:treasury.api.alerts-evaluate")
                 .get("/exposure").id("treasury.api.exposure")
-                    .description("Exposure per currency in USD (rate table mid rates); ?at=rfc3339")
+                    .description("Exposure per currency in USD (rate table mid rates); query at (RFC 3339)")
                     .to("direct:treasury.api.exposure")
                 .get("/velocity").id("treasury.api.velocity")
-                    .description("Settled count and volume per rail per hour|day, accept-to-settle p50/p95; "
-                            + "?bucket=hour|day&from&to")
+                    .description("Settled count and volume per rail per hour or day, accept-to-settle p50/p95; "
+                            + "query bucket (hour, day), from, to")
                     .to("direct:treasury.api.velocity")
                 .get("/rebalancing").id("treasury.api.rebalancing")
                     .description("Rebalancing recommendations: surplus → deficit, amount, FX cost")
@@ -77,7 +77,7 @@ class TreasuryRoutes extends RouteBuilder {
                 .get("/rebalancing/accepted").id("treasury.api.rebalancing-accepted")
                     .description("Accepted rebalancing moves, newest first").to("direct:treasury.api.rebalancing-accepted")
                 .get("/history").id("treasury.api.history")
-                    .description("Snapshots per float; ?rail&currency&from&to (default: the last 24 h)")
+                    .description("Snapshots per float; query rail, currency, from, to (default: the last 24 h)")
                     .to("direct:treasury.api.history");
 
         handle("balances", exchange -> {

@@ -17,8 +17,8 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * History for the charts: every tick of the clustered Quartz route {@code treasury.snapshot.take} stores each float
- * (float, in flight, queued, projected, coverage, float in USD) stamped with the tick's minute, then purges snapshots
- * past {@code snapshot-retention}. A second instance firing the same minute adds nothing (unique per minute and float).
+ * (float, in flight, queued, projected, coverage, float in USD) as read at one instant, then purges snapshots past
+ * {@code snapshot-retention}. At most one per float per minute: a second firing in the same minute adds nothing.
  */
 @Component("treasurySnapshots")
 public class TreasurySnapshots {
@@ -41,10 +41,10 @@ public class TreasurySnapshots {
         int stored = 0;
         for (Treasury.Position p : treasury.positions()) {
             stored += jdbc.sql("""
-                    insert into treasury_snapshots (taken_at, rail, currency, float_minor, in_flight_minor, queued_minor,
-                        projected_minor, coverage, float_usd) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    on conflict (taken_at, rail, currency) do nothing""")
-                    .params(Timestamp.from(minute), p.rail(), p.currency().name(), p.floatMinor(), p.inFlightMinor(),
+                    insert into treasury_snapshots (minute, taken_at, rail, currency, float_minor, in_flight_minor,
+                        queued_minor, projected_minor, coverage, float_usd) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    on conflict (minute, rail, currency) do nothing""")
+                    .params(Timestamp.from(minute), Timestamp.from(p.at()), p.rail(), p.currency().name(), p.floatMinor(), p.inFlightMinor(),
                             p.queuedMinor(), p.projectedMinor(), p.coverage().orElse(null),
                             treasury.usd(p.currency(), p.floatMinor()))
                     .update();
