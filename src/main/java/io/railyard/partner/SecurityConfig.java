@@ -3,10 +3,12 @@ package io.railyard.partner;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
 import jakarta.servlet.DispatcherType;
+import java.util.Set;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.MediaType;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -17,7 +19,10 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
+import org.springframework.security.web.util.matcher.AndRequestMatcher;
 import org.springframework.security.web.util.matcher.AntPathRequestMatcher;
+import org.springframework.security.web.util.matcher.MediaTypeRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestHeaderRequestMatcher;
 import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 
 /**
@@ -78,10 +83,17 @@ class SecurityConfig {
         return http.build();
     }
 
-    /** Remembers where a browser was going before login; API calls never open a session. */
+    /**
+     * Remembers where a browser was going before login: page loads only (GET, HTML asked for explicitly), never an API
+     * call (no session), a favicon or an htmx fragment the browser fetched on the side.
+     */
     private static HttpSessionRequestCache browserRequestsOnly() {
+        MediaTypeRequestMatcher html = new MediaTypeRequestMatcher(MediaType.TEXT_HTML);
+        html.setIgnoredMediaTypes(Set.of(MediaType.ALL));
         HttpSessionRequestCache cache = new HttpSessionRequestCache();
-        cache.setRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")));
+        cache.setRequestMatcher(new AndRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")),
+                new AntPathRequestMatcher("/**", "GET"), html,
+                new NegatedRequestMatcher(new RequestHeaderRequestMatcher("HX-Request"))));
         return cache;
     }
 

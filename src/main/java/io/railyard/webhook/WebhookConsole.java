@@ -233,7 +233,8 @@ class WebhookConsole {
         }
         JsonNode payload = (JsonNode) d.get("payload");
         return (message == null ? "" : "<p class=\"notice\" role=\"status\">" + esc(message) + "</p>")
-                + "<h3>Delivery <code>" + esc(d.get("id")) + "</code> · " + esc(d.get("status")) + "</h3>"
+                + "<h3>Delivery <code>" + esc(d.get("id")) + "</code> · <code>" + esc(d.get("event_type"))
+                + "</code> · " + esc(d.get("status")) + "</h3>"
                 + Html.table("attempts-table", "Attempts of this delivery", List.of("#", "At", "Outcome", "HTTP status",
                         "Latency (ms)", "Error", "Response body"), rows, "No attempt yet: it is scheduled.")
                 + "<details><summary>Payload (as signed)</summary><pre>" + esc(payload == null ? ""
