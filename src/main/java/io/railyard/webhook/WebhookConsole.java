@@ -74,7 +74,7 @@ class WebhookConsole {
                     options.append("<option value=\"").append(esc(id)).append('"')
                             .append(id.equals(String.valueOf(chosen)) ? " selected" : "").append('>')
                             .append(esc(rs.getString("name"))).append(" (").append(rs.getLong("endpoints"))
-                            .append(" endpoints)</option>");
+                            .append(rs.getLong("endpoints") == 1 ? " endpoint)" : " endpoints)").append("</option>");
                 });
         StringBuilder main = new StringBuilder("""
                 <p class="lede">Endpoints partners registered, test events, deliveries with every attempt, replays and
