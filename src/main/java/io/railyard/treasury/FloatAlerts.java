@@ -27,7 +27,7 @@ import org.springframework.transaction.annotation.Transactional;
  * {@code treasury_alerts}, locked per float, so instances agree.
  *
  * <p>Each change writes, in the same transaction, one house event (no partner: Kafka
- * {@code railyard.treasury.alerts.v1}, for ops tooling) and one event per partner with transfers queued or in flight
+ * {@code railyard.treasury.events.v1}, for ops tooling) and one event per partner with transfers queued or in flight
  * on that float (delivered by webhook to that partner's endpoints). Metrics: gauges
  * {@code railyard_treasury_coverage{rail,currency}} and {@code railyard_treasury_float_low{rail,currency}} (1 raised,
  * 0 clear).
@@ -35,7 +35,7 @@ import org.springframework.transaction.annotation.Transactional;
 @Component("floatAlerts")
 public class FloatAlerts {
 
-    static final String TOPIC = "railyard.treasury.alerts.v1";
+    static final String TOPIC = "railyard.treasury.events.v1";
     static final String LOW = "treasury.float_low";
     static final String RESTORED = "treasury.float_restored";
     private static final Logger log = LoggerFactory.getLogger(FloatAlerts.class);
