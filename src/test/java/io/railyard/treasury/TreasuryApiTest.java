@@ -43,6 +43,8 @@ class TreasuryApiTest extends HubTest {
     void openSpeiAgain() {
         call("POST", "/v1/ops/settlement-windows/spei/override").asOps()
                 .json(Map.of("state", "CLEARED", "reason", "treasury test over")).send();
+        call("POST", "/v1/ops/settlement-windows/spei/release").asOps()
+                .json(Map.of("reason", "treasury test over")).send();
         await().atMost(PATIENCE).until(() -> jdbc.sql("select count(*) from transfers where rail = 'spei' and "
                 + "status = 'QUEUED'").query(Long.class).single() == 0);
     }
