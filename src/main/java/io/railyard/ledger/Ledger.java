@@ -114,6 +114,30 @@ public class Ledger {
                 .list();
     }
 
+    /** Every account of one owner type (all rails, all partners) with its current balance. */
+    public List<AccountBalance> balances(OwnerType ownerType) {
+        return jdbc.sql("""
+                select id, owner_type, owner_id, currency, kind, balance_minor from ledger_accounts
+                where owner_type = ? order by owner_id, currency, kind""")
+                .param(ownerType.name())
+                .query((rs, n) -> new AccountBalance(rs.getObject("id", UUID.class), accountKey(rs),
+                        rs.getLong("balance_minor")))
+                .list();
+    }
+
+    /** Every account of one owner type with its balance as it stood at {@code at} (the sum of postings until then). */
+    public List<AccountBalance> balancesAt(OwnerType ownerType, Instant at) {
+        return jdbc.sql("""
+                select a.id, a.owner_type, a.owner_id, a.currency, a.kind,
+                    coalesce((select sum(p.amount_minor) from postings p
+                              where p.account_id = a.id and p.created_at <= ?), 0) as balance_minor
+                from ledger_accounts a where a.owner_type = ? and a.created_at <= ? order by owner_id, currency, kind""")
+                .params(Timestamp.from(at), ownerType.name(), Timestamp.from(at))
+                .query((rs, n) -> new AccountBalance(rs.getObject("id", UUID.class), accountKey(rs),
+                        rs.getLong("balance_minor")))
+                .list();
+    }
+
     private static SortedMap<AccountKey, Long> validate(EntryRequest request) {
         if (request.legs().size() < 2) {
             throw new LedgerException("invalid_entry", "an entry needs at least two legs");

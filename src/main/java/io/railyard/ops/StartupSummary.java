@@ -29,13 +29,14 @@ class StartupSummary {
                   HTTP API        {}/v1
                   API docs        {}/api-docs  (browsable: {}/docs/)
                   Health          {}/actuator/health
+                  Ops console     {}/ops/  (ops login)
                   Prometheus      {}/actuator/prometheus  (ops login)
                   Hawtio          {}/actuator/hawtio/  (ops login)
                   PostgreSQL      {}  [{}]
                   Kafka           {}  [{}]
                   Home            {}  (routes/, connectors/)
                 =========================================""",
-                base, base, base, base, base, base, dbUrl.replaceAll("password=[^&]*", "password=***"),
+                base, base, base, base, base, base, base, dbUrl.replaceAll("password=[^&]*", "password=***"),
                 env.getProperty("railyard.db.mode", "external"), env.getProperty("camel.component.kafka.brokers"),
                 env.getProperty("railyard.kafka.mode", "external"), env.getProperty("railyard.home", "."));
     }

@@ -3,10 +3,12 @@ package io.railyard.partner;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
 import jakarta.servlet.DispatcherType;
+import java.util.Set;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.MediaType;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -17,12 +19,15 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
+import org.springframework.security.web.util.matcher.AndRequestMatcher;
 import org.springframework.security.web.util.matcher.AntPathRequestMatcher;
+import org.springframework.security.web.util.matcher.MediaTypeRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestHeaderRequestMatcher;
 import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 
 /**
  * Two kinds of caller: partners (API key, {@code /v1/**}) and ops users (login or HTTP Basic: {@code /v1/ops/**},
- * dashboards, Hawtio, actuator). A partner on an ops route gets 403; anything unauthenticated on the API gets 401,
+ * {@code /v1/treasury/**}, the ops console {@code /ops/**}, Hawtio, actuator). A partner on an ops route gets 403; anything unauthenticated on the API gets 401,
  * always as problem+json.
  */
 @Configuration
@@ -55,12 +60,14 @@ class SecurityConfig {
                         .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
                         .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
-                        .requestMatchers("/v1/ops/**", "/ops/**", "/actuator/**").hasRole("OPS")
+                        .requestMatchers("/ops/login", "/ops/assets/**").permitAll()
+                        .requestMatchers("/v1/ops/**", "/v1/treasury/**", "/ops/**", "/actuator/**").hasRole("OPS")
                         .requestMatchers("/v1/**").hasRole("PARTNER")
                         .anyRequest().authenticated())
                 .httpBasic(basic -> basic.realmName("railyard-ops"))
                 .requestCache(cache -> cache.requestCache(browserRequestsOnly()))
-                .formLogin(form -> form.defaultSuccessUrl("/actuator/hawtio/", false))
+                // the ops console's login page (io.railyard.ops.OpsConsole); a browser sent there returns where it was going
+                .formLogin(form -> form.loginPage("/ops/login").defaultSuccessUrl("/ops/", false))
                 // The partner API is stateless and key-authenticated: CSRF protects the browser (ops) side only.
                 .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
                         .csrfTokenRepository(CookieCsrfTokenRepository.withHttpOnlyFalse()))
@@ -76,10 +83,17 @@ class SecurityConfig {
         return http.build();
     }
 
-    /** Remembers where a browser was going before login; API calls never open a session. */
+    /**
+     * Remembers where a browser was going before login: page loads only (GET, HTML asked for explicitly), never an API
+     * call (no session), a favicon or an htmx fragment the browser fetched on the side.
+     */
     private static HttpSessionRequestCache browserRequestsOnly() {
+        MediaTypeRequestMatcher html = new MediaTypeRequestMatcher(MediaType.TEXT_HTML);
+        html.setIgnoredMediaTypes(Set.of(MediaType.ALL));
         HttpSessionRequestCache cache = new HttpSessionRequestCache();
-        cache.setRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")));
+        cache.setRequestMatcher(new AndRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")),
+                new AntPathRequestMatcher("/**", "GET"), html,
+                new NegatedRequestMatcher(new RequestHeaderRequestMatcher("HX-Request"))));
         return cache;
     }
 

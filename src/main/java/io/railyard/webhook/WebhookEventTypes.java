@@ -24,7 +24,7 @@ public final class WebhookEventTypes {
             "refund.succeeded", "refund.failed",
             "batch.completed",
             "reconciliation.discrepancy",
-            "treasury.float_low",
+            "treasury.float_low", "treasury.float_restored",
             TEST);
 
     private static final Set<String> TYPES = Set.copyOf(ALL);

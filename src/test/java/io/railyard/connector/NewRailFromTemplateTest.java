@@ -53,6 +53,7 @@ class NewRailFromTemplateTest {
         }
         Files.createDirectories(home.resolve("config"));
         Files.copy(Path.of("config/rails.yaml"), home.resolve("config/rails.yaml"));
+        Files.copy(Path.of("config/treasury.yaml"), home.resolve("config/treasury.yaml"));
         Files.writeString(home.resolve("config/routing.yaml"), """
                 rules:
                   - name: mxn-acme
@@ -65,6 +66,9 @@ class NewRailFromTemplateTest {
         int port = freePort();
         try (ConfigurableApplicationContext hub = new SpringApplicationBuilder(RailyardApplication.class).run(
                 "--railyard.home=" + home, "--server.port=" + port, "--camel.main.name=railyard-new-rail",
+                // Quartz registers its data sources JVM-wide by scheduler name: another name, or closing this hub
+                // would leave the shared test hub's scheduler with a closed pool
+                "--spring.quartz.scheduler-name=railyard-new-rail",
                 "--railyard.connectors.acme-pay.base-url=http://localhost:" + port + "/sandbox/template/acme-pay",
                 "--railyard.connectors.acme-pay.api-key=acme-sandbox-key")) {
             Partners partners = hub.getBean(Partners.class);

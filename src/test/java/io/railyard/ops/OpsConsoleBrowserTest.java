@@ -1,0 +1,272 @@
+package io.railyard.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.railyard.HubTest;
+import io.railyard.ledger.AccountKey;
+import io.railyard.ledger.AccountKind;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.transfer.TransferFixtures;
+import io.railyard.treasury.TreasurySnapshots;
+import io.railyard.webhook.WebhookReceiver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * The ops console in a real browser: Debian's headless chromium driven by Selenium through Debian's chromedriver
+ * (never a downloaded browser). Logs in as ops, checks the treasury dashboard's balances against the ledger after a
+ * scripted set of transfers, accepts a rebalancing move, sends a test webhook and follows deliveries, attempts,
+ * replays and the dead letter queue. Screenshots of each page go to {@code target/screenshots/}. Without chromium
+ * the tests fail (`.ci/run` installs it): they are never skipped.
+ */
+class OpsConsoleBrowserTest extends HubTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private WebDriver browser;
+
+    @Autowired
+    TreasurySnapshots snapshots;
+
+    @BeforeAll
+    static void requireChromium() throws IOException {
+        assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
+                .as("the browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "
+                        + "chromium-driver; .ci/run does it)").isTrue();
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @BeforeEach
+    void openBrowser() throws IOException {
+        Path profile = Files.createTempDirectory(Path.of("target"), "chromium-profile-");
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless",
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,1800",
+                "--user-data-dir=" + profile.toAbsolutePath());
+        // a driver service per browser: quitting the browser stops its service
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().timeouts().implicitlyWait(Duration.ZERO);
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @Test
+    void opsLogInAndSeeTreasuryBalancesThatMatchTheLedgerAfterScriptedTransfers() {
+        TestPartner partner = newPartner("2000 BRL", "10000 MXN", "500 USDC");
+        List<String> ids = List.of(transfer(partner, TransferFixtures.pix("12.34")),
+                transfer(partner, TransferFixtures.pix("100.00")), transfer(partner, TransferFixtures.spei("1500.00")),
+                transfer(partner, TransferFixtures.base("7.250000")), transfer(partner, TransferFixtures.circle("3.5")));
+        ids.forEach(id -> awaitSettled(partner, id));
+        snapshots.take();
+
+        browser.get(url("/ops/treasury"));
+        assertThat(browser.getCurrentUrl()).as("a browser is sent to the login page").contains("/ops/login");
+        screenshot("login");
+        logIn();
+        assertThat(browser.getCurrentUrl()).contains("/ops/treasury");
+        assertThat(browser.findElement(By.cssSelector("nav a[aria-current=page]")).getText()).isEqualTo("Treasury");
+
+        WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
+        wait.until(b -> !b.findElements(By.cssSelector("#balances-table tbody tr td")).isEmpty());
+        for (String[] rail : new String[][] {{"pix", "BRL"}, {"spei", "MXN"}, {"base-usdc", "USDC"},
+                {"circle-usdc", "USDC"}}) {
+            CurrencyCode currency = CurrencyCode.valueOf(rail[1]);
+            String expected = currency.fromMinor(-ledger.balance(AccountKey.rail(rail[0], currency,
+                    AccountKind.SETTLEMENT))).toPlainString();
+            assertThat(cell("balances-table", rail[0], rail[1], 2)).as(rail[0] + " float").isEqualTo(expected);
+        }
+        wait.until(b -> !b.findElements(By.cssSelector("#coverage-table tbody tr td")).isEmpty()
+                && !b.findElements(By.cssSelector("#exposure-table tbody tr td")).isEmpty()
+                && !b.findElements(By.cssSelector("#velocity-table tbody tr td")).isEmpty());
+        assertThat(browser.findElement(By.id("coverage-table")).getText()).contains("pix", "spei");
+        assertThat(cell("velocity-table", "pix", "BRL", 2)).matches("[0-9]+");
+        wait.until(b -> b.findElement(By.id("chart-float")).getAttribute("data-points") != null);
+        assertThat(Integer.parseInt(browser.findElement(By.id("chart-float")).getAttribute("data-points")))
+                .isPositive();
+        screenshot("treasury");
+
+        // accept the first recommended move through the page (htmx POST with the CSRF token)
+        wait.until(b -> !b.findElements(By.cssSelector("#rebalancing-table tbody tr")).isEmpty());
+        List<WebElement> reasons = browser.findElements(By.cssSelector("#rebalancing-table input[name=reason]"));
+        assertThat(reasons).as("the scripted payouts left floats below their low threshold").isNotEmpty();
+        long audited = auditCount("treasury.rebalance");
+        reasons.get(0).sendKeys("browser test: fund the float");
+        browser.findElement(By.cssSelector("#rebalancing-table form button[type=submit]")).click();
+        wait.until(b -> !b.findElements(By.cssSelector("#rebalancing .notice")).isEmpty()
+                || !b.findElements(By.cssSelector("#rebalancing .alert")).isEmpty());
+        assertThat(browser.findElement(By.id("rebalancing")).getText()).contains("Accepted:");
+        assertThat(auditCount("treasury.rebalance")).isEqualTo(audited + 1);
+        screenshot("treasury-rebalanced");
+    }
+
+    @Test
+    void opsSendATestWebhookSeeItsDeliveryReplayItAndEmptyTheDeadLetterQueue() {
+        try (WebhookReceiver receiver = new WebhookReceiver()) {
+            TestPartner partner = newPartner("1000 BRL");
+            Reply endpoint = call("POST", "/v1/webhooks/endpoints").as(partner)
+                    .json(Map.of("url", receiver.url(), "description", "browser test receiver")).send();
+            assertThat(endpoint.status()).as(endpoint.toString()).isEqualTo(201);
+
+            browser.get(url("/ops/webhooks?partner=" + partner.id()));
+            logIn();
+            WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
+            assertThat(new Select(browser.findElement(By.id("partner"))).getFirstSelectedOption().getAttribute("value"))
+                    .isEqualTo(partner.id().toString());
+            assertThat(browser.findElement(By.id("endpoints-table")).getText()).contains(receiver.url());
+
+            // send a test event and see it arrive, and listed with its attempt
+            browser.findElement(By.cssSelector("#endpoints-table button[type=submit]")).click();
+            wait.until(b -> !b.findElements(By.id("test-outcome")).isEmpty());
+            assertThat(browser.findElement(By.id("test-outcome")).getText()).contains("SUCCEEDED", "HTTP 204");
+            assertThat(receiver.received()).hasSize(1);
+            String webhookId = receiver.received().get(0).header("webhook-id");
+            wait.until(b -> b.findElement(By.id("deliveries")).getText().contains("webhook.test"));
+            clickRowButton("deliveries-table", "webhook.test", "Attempts");
+            wait.until(b -> !b.findElements(By.cssSelector("#attempts-table tbody tr td")).isEmpty());
+            assertThat(browser.findElement(By.id("attempts-table")).getText()).contains("SUCCEEDED", "204");
+            assertThat(browser.findElement(By.id("delivery-detail")).getText()).contains("webhook.test");
+            assertThat(webhookId).isNotBlank();
+            screenshot("webhooks");
+
+            // a receiver that fails: every attempt of the transfer's events fails and they go to the DLQ
+            receiver.answer(500);
+            transfer(partner, TransferFixtures.pix("1.00"));
+            wait.withTimeout(Duration.ofSeconds(60)).until(b ->
+                    b.findElement(By.id("dead-letters")).getText().contains("transfer.accepted"));
+            screenshot("webhooks-dead-letters");
+            receiver.answer(204);
+            int before = receiver.received().size();
+            clickRowButton("dead-table", "transfer.accepted", "Replay");
+            wait.until(b -> b.findElement(By.id("delivery-detail")).getText().contains("Replay scheduled"));
+            await().atMost(PATIENCE).until(() -> receiver.received().size() > before
+                    && receiver.received().get(receiver.received().size() - 1).bodyText()
+                            .contains("\"type\":\"transfer.accepted\""));
+            wait.until(b -> !b.findElement(By.id("dead-letters")).getText().contains("transfer.accepted"));
+            assertThat(auditCount("webhook.replay")).isPositive();
+            assertThat(auditCount("webhook.test")).isPositive();
+            screenshot("webhooks-replayed");
+        }
+    }
+
+    @Test
+    void theConsoleIsForOpsOnlyAndServesEveryAssetItself() {
+        TestPartner partner = newPartner();
+        assertThat(call("GET", "/ops/treasury").as(partner).send().status()).isEqualTo(403);
+        Reply anonymous = call("GET", "/ops/treasury").header("Accept", "text/html").send();
+        assertThat(anonymous.status()).isEqualTo(302);
+        assertThat(anonymous.header("Location")).endsWith("/ops/login");
+        Reply page = call("GET", "/ops/treasury").asOps().send();
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.body()).contains("<html lang=\"en\">", "<main id=\"main\"", "<nav aria-label=")
+                .doesNotContain("http://", "https://");
+        for (String asset : new String[] {OpsConsole.HTMX, OpsConsole.ECHARTS, "/ops/assets/console.css",
+                "/ops/assets/console.js", "/ops/assets/treasury.js"}) {
+            assertThat(call("GET", asset).send().status()).as(asset).isEqualTo(200);
+        }
+        // HTTP Basic for the API keeps working alongside the console's form login
+        assertThat(call("GET", "/v1/treasury/balances").asOps().send().status()).isEqualTo(200);
+    }
+
+    private void logIn() {
+        opsAuthorization(); // makes sure the test ops user exists
+        WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
+        wait.until(b -> !b.findElements(By.id("username")).isEmpty());
+        browser.findElement(By.id("username")).sendKeys(OPS_USER);
+        browser.findElement(By.id("password")).sendKeys(OPS_PASSWORD);
+        browser.findElement(By.cssSelector("form button[type=submit]")).click();
+        wait.until(b -> !b.getCurrentUrl().contains("/ops/login"));
+    }
+
+    /** The text of column {@code index} of the row whose first two cells are {@code rail} and {@code currency}. */
+    private String cell(String table, String rail, String currency, int index) {
+        for (WebElement row : browser.findElements(By.cssSelector("#" + table + " tbody tr"))) {
+            List<WebElement> cells = row.findElements(By.tagName("td"));
+            if (cells.size() > index && cells.get(0).getText().equals(rail) && cells.get(1).getText().equals(currency)) {
+                return cells.get(index).getText();
+            }
+        }
+        throw new AssertionError(rail + " " + currency + " not in #" + table + ": "
+                + browser.findElement(By.id(table)).getText());
+    }
+
+    /** Clicks a row's button; the table is refreshed by htmx meanwhile, so a replaced row is looked up again. */
+    private void clickRowButton(String table, String containing, String button) {
+        new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class).until(b -> {
+            for (WebElement row : b.findElements(By.cssSelector("#" + table + " tbody tr"))) {
+                if (row.getText().contains(containing)) {
+                    for (WebElement candidate : row.findElements(By.tagName("button"))) {
+                        if (candidate.getText().equals(button)) {
+                            candidate.click();
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        });
+    }
+
+    private long auditCount(String action) {
+        return jdbc.sql("select count(*) from ops_audit where action = ? and actor = ?")
+                .params(action, "ops:" + OPS_USER).query(Long.class).single();
+    }
+
+    private void screenshot(String name) {
+        try {
+            Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+            Files.copy(shot, SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String url(String path) {
+        return "http://localhost:" + port + path;
+    }
+
+    private String transfer(TestPartner partner, Map<String, Object> body) {
+        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                .json(body).send();
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
+        return reply.json().get("id").asText();
+    }
+
+    private void awaitSettled(TestPartner partner, String id) {
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(100)).until(() ->
+                call("GET", "/v1/transfers/" + id).as(partner).send().json().get("status").asText().equals("SETTLED"));
+    }
+}
