@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TreasuryTableTest {
 
     private static final Map<String, ConnectorDescriptor> CONNECTORS = Map.of(
-            "pix", new ConnectorDescriptor("pix", "Pix", List.of("BRL"), Map.of(), Map.of()),
+            "pix", new ConnectorDescriptor("pix", "Pix", List.of("BRL"), Map.of(), Map.of(), Map.of()),
             "circle-usdc", new ConnectorDescriptor("circle-usdc", "Circle", List.of("USDC", "USD"), Map.of(),
-                    Map.of()));
+                    Map.of(), Map.of()));
 
     @TempDir
     Path dir;
@@ -28,10 +28,10 @@ class TreasuryTableTest {
     @Test
     void theShippedTableIsValid() {
         TreasuryTable table = TreasuryTable.load(Path.of("config/treasury.yaml"), Map.of(
-                "pix", new ConnectorDescriptor("pix", "", List.of("BRL"), Map.of(), Map.of()),
-                "spei", new ConnectorDescriptor("spei", "", List.of("MXN"), Map.of(), Map.of()),
-                "circle-usdc", new ConnectorDescriptor("circle-usdc", "", List.of("USDC", "USD"), Map.of(), Map.of()),
-                "base-usdc", new ConnectorDescriptor("base-usdc", "", List.of("USDC"), Map.of(), Map.of())));
+                "pix", new ConnectorDescriptor("pix", "", List.of("BRL"), Map.of(), Map.of(), Map.of()),
+                "spei", new ConnectorDescriptor("spei", "", List.of("MXN"), Map.of(), Map.of(), Map.of()),
+                "circle-usdc", new ConnectorDescriptor("circle-usdc", "", List.of("USDC", "USD"), Map.of(), Map.of(), Map.of()),
+                "base-usdc", new ConnectorDescriptor("base-usdc", "", List.of("USDC"), Map.of(), Map.of(), Map.of())));
         assertThat(table.thresholds()).hasSize(5);
         assertThat(table.projectionHorizon()).isEqualTo(Duration.ofHours(1));
         assertThat(table.thresholds("pix", CurrencyCode.BRL)).get()

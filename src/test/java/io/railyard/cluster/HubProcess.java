@@ -1,4 +1,4 @@
-package io.railyard.crash;
+package io.railyard.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,7 +60,12 @@ public final class HubProcess implements AutoCloseable {
             }
             Thread.sleep(250);
         }
-        throw new IllegalStateException("The hub did not become healthy within " + timeout + "; see " + log);
+        Path threads = logDir.resolve("hub-" + port + "-start-" + starts + "-threads.txt");
+        new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(process.pid()), "Thread.print").redirectErrorStream(true).redirectOutput(threads.toFile())
+                .start().waitFor();
+        throw new IllegalStateException("The hub did not become healthy within " + timeout + "; see " + log
+                + " and its threads in " + threads);
     }
 
     /** SIGKILL: no shutdown hook, no graceful stop, whatever was in flight is cut. */

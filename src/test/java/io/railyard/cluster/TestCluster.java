@@ -1,0 +1,132 @@
+package io.railyard.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.RailyardApplication;
+import io.railyard.ledger.LedgerInvariants;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * What hubs in child JVMs ({@link HubProcess}) share, as production hubs share their servers: one PostgreSQL, one
+ * Kafka broker, and the rails. The rails are a separate hub in this JVM (its sandboxes, with its own embedded
+ * servers), never killed, so their record of what they executed is the witness that nothing was paid twice. Hubs run
+ * the {@code local} profile: the demo partner key and the ops user {@code ops} exist in both.
+ */
+final class TestCluster implements AutoCloseable {
+
+    static final String PARTNER_KEY = "ryk_demo_local_only_0000000000000000000000000";
+    static final String OPS = "Basic " + Base64.getEncoder()
+            .encodeToString("ops:ops-local-only".getBytes(StandardCharsets.UTF_8));
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final EmbeddedPostgres postgres;
+    private final EmbeddedKafkaKraftBroker kafka;
+    private final ConfigurableApplicationContext rails;
+    private final String railsUrl;
+    final JdbcClient db;
+
+    TestCluster() throws IOException {
+        postgres = EmbeddedPostgres.builder().setServerConfig("max_connections", "300").start();
+        kafka = new EmbeddedKafkaKraftBroker(1, 3);
+        kafka.brokerProperty("auto.create.topics.enable", "true");
+        kafka.brokerProperty("num.partitions", "3");
+        kafka.afterPropertiesSet();
+        int railsPort = HubProcess.freePort();
+        railsUrl = "http://localhost:" + railsPort;
+        rails = new SpringApplicationBuilder(RailyardApplication.class).run("--spring.profiles.active=local",
+                "--server.port=" + railsPort, "--railyard.local.data-dir=", "--logging.level.root=WARN");
+        db = JdbcClient.create(postgres.getPostgresDatabase());
+    }
+
+    /** A hub (not started) on the shared servers, paying through the shared rails. */
+    HubProcess hub() {
+        return new HubProcess(Path.of("target", "cluster-logs"), List.of("--spring.profiles.active=local",
+                "--railyard.local.data-dir=", "--railyard.db.url=" + postgres.getJdbcUrl("postgres", "postgres"),
+                "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.getBrokersAsString(),
+                "--railyard.sandbox.enabled=false",
+                "--railyard.connectors.pix.base-url=" + railsUrl + "/sandbox/pix",
+                "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
+                "--railyard.connectors.circle-usdc.base-url=" + railsUrl + "/sandbox/circle",
+                "--railyard.connectors.base-usdc.rpc-url=" + railsUrl + "/sandbox/base/rpc",
+                "--railyard.settlement.recheck-after=PT2S", "--logging.level.root=WARN"));
+    }
+
+    static HttpResponse<String> send(String method, String url, String authorization, String key, String body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            request.header("Idempotency-Key", key);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String write(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The invariants after a scenario: every transfer final and SETTLED, the ledger balanced, what the partner lost
+     * equal to what settled, and each transfer executed exactly once by its rail. Returns the transfers counted.
+     */
+    long assertEverythingSettledOnce() throws IOException, InterruptedException {
+        assertThat(db.sql("select distinct status from transfers").query(String.class).list()).containsExactly("SETTLED");
+        LedgerInvariants.assertHold(db);
+        Map<String, Long> settledByCurrency = new HashMap<>();
+        db.sql("select source_currency, sum(source_amount_minor) from transfers group by source_currency")
+                .query((rs, n) -> settledByCurrency.put(rs.getString(1), rs.getLong(2))).list();
+        db.sql("""
+                select a.currency, -sum(p.amount_minor) from postings p join ledger_accounts a on a.id = p.account_id
+                join journal_entries e on e.id = p.entry_id
+                where a.owner_type = 'PARTNER' and e.kind <> 'deposit' group by a.currency""")
+                .query((rs, n) -> assertThat(rs.getLong(2)).as("partner debits in " + rs.getString(1))
+                        .isEqualTo(settledByCurrency.getOrDefault(rs.getString(1), 0L))).list();
+        long executed = 0;
+        for (String rail : List.of("pix", "spei", "circle", "base")) {
+            JsonNode executions = JSON.readTree(send("GET", railsUrl + "/v1/ops/sandbox/" + rail + "/executions", OPS,
+                    null, null).body());
+            executions.get("by_key").forEach(count -> assertThat(count.asInt()).as("executions per key on " + rail)
+                    .isEqualTo(1));
+            executed += executions.get("by_key").size();
+        }
+        assertThat(executed).isEqualTo(db.sql("select count(*) from transfers").query(Long.class).single());
+        return executed;
+    }
+
+    long count(String sql) {
+        return db.sql(sql).query(Long.class).single();
+    }
+
+    @Override
+    public void close() throws IOException {
+        rails.close();
+        kafka.destroy();
+        postgres.close();
+    }
+}
