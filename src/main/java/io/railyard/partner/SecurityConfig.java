@@ -55,7 +55,7 @@ class SecurityConfig {
                         .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
                         .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
-                        .requestMatchers("/v1/ops/**", "/ops/**", "/actuator/**").hasRole("OPS")
+                        .requestMatchers("/v1/ops/**", "/v1/reconciliation/**", "/ops/**", "/actuator/**").hasRole("OPS")
                         .requestMatchers("/v1/**").hasRole("PARTNER")
                         .anyRequest().authenticated())
                 .httpBasic(basic -> basic.realmName("railyard-ops"))
