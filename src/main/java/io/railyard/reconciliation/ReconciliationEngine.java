@@ -104,6 +104,7 @@ public class ReconciliationEngine {
             Connection connection = DataSourceUtils.getConnection(dataSource);
             jdbc.sql("select pg_advisory_xact_lock(hashtext('reconciliation:' || ?))").param(request.rail())
                     .query(Object.class).single();
+            jdbc.sql("select set_config('work_mem', ?, true)").param(settings.workMem()).query(String.class).single();
             prepare(request, connection, lines);
             match();
             check(request);
@@ -411,7 +412,8 @@ public class ReconciliationEngine {
                 .query(String.class).single()));
         report.put("matched_by_rule", jsonOf(jdbc.sql("""
                 select coalesce(jsonb_object_agg(rule, n), '{}'::jsonb)::text
-                from (select rule, count(*) as n from m group by rule) t""").query(String.class).single()));
+                from (select m.rule, count(*) as n from m join rl r on r.id = m.transfer_id
+                      join ls l on l.line_no = m.line_no where r.in_period or l.in_period group by m.rule) t""").query(String.class).single()));
         stats.put("report", report);
         return stats;
     }

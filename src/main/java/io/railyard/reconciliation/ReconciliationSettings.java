@@ -15,6 +15,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param dateWindow           slack around the period: statement lines and transfers this far outside it are read too,
  *                             so a payout the rail dated just across midnight still finds its transfer
  * @param amountToleranceMinor difference (minor units) still taken as equal when matched by reference
+ * @param workMem              PostgreSQL work_mem of a run's transaction (hash joins and sorts of a million lines stay
+ *                             in memory)
  * @param rules                the rules tried, in order, on what matching by rail reference and transfer key left
  * @param rails                per-rail overrides ({@code cron}, {@code enabled})
  */
@@ -25,12 +27,16 @@ public record ReconciliationSettings(
         @DefaultValue("P1D") Duration period,
         @DefaultValue("PT2H") Duration dateWindow,
         @DefaultValue("0") long amountToleranceMinor,
+        @DefaultValue("128MB") String workMem,
         List<Rule> rules,
         Map<String, RailSchedule> rails) {
 
     public ReconciliationSettings {
         rules = rules == null ? List.of() : List.copyOf(rules);
         rails = rails == null ? Map.of() : Map.copyOf(rails);
+        if (!workMem.matches("[0-9]{1,6}(kB|MB|GB)")) {
+            throw new IllegalArgumentException("railyard.reconciliation.work-mem '" + workMem + "' is not like 128MB");
+        }
         for (Rule rule : rules) {
             if (rule.name() == null || !rule.name().matches("[a-z0-9-]{1,40}")) {
                 throw new IllegalArgumentException("railyard.reconciliation.rules: name '" + rule.name()
