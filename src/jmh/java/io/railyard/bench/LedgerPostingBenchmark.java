@@ -126,8 +126,9 @@ public class LedgerPostingBenchmark {
             dataSource = new HikariDataSource(config);
 
             JdbcTemplate template = new JdbcTemplate(dataSource);
-            ledger = new Ledger(JdbcClient.create(template), template);
-            transactions = new TransactionTemplate(new JdbcTransactionManager(dataSource));
+            JdbcTransactionManager manager = new JdbcTransactionManager(dataSource);
+            ledger = new Ledger(JdbcClient.create(template), template, manager);
+            transactions = new TransactionTemplate(manager);
 
             System.out.println("# " + Instant.now() + " bench database: " + describe(template)
                     + (embedded == null ? " (external: " + BENCH_DATABASE + " on " + redact(external) + ")"

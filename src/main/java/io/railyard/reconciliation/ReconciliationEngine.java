@@ -275,6 +275,7 @@ public class ReconciliationEngine {
 
     /** What the matches so far left: lines (not duplicates) and transfers. */
     private void unmatched() {
+        jdbc.sql("analyze m").update(); // temporary tables get no statistics unless asked: hash joins, not loops
         jdbc.sql("drop table if exists ul").update();
         jdbc.sql("drop table if exists ur").update();
         jdbc.sql("""
@@ -308,6 +309,8 @@ public class ReconciliationEngine {
                        bool_or(l.in_period) as in_period, min(l.line_no) as first_line
                 from (select distinct group_key, line_no from m) x join ls l on l.line_no = x.line_no
                 group by x.group_key""").update();
+        jdbc.sql("analyze gt").update();
+        jdbc.sql("analyze gl").update();
         jdbc.sql("""
                 insert into d
                 select case when gl.unreadable or gt.c0 <> gt.c1 or gl.c0 <> gl.c1 or gt.c0 <> gl.c0
@@ -397,14 +400,14 @@ public class ReconciliationEngine {
                         'matched_ledger_total_minor', coalesce(a.matched, 0),
                         'statement_count', coalesce(b.n, 0), 'statement_total_minor', coalesce(b.total, 0),
                         'matched_statement_total_minor', coalesce(b.matched, 0)) as totals
-                    from (select currency, count(*) as n, sum(amount_minor) as total,
-                                 sum(amount_minor) filter (where exists (select 1 from m where m.transfer_id = r.id))
-                                     as matched
-                          from rl r where in_period group by currency) a
-                    full join (select currency, count(*) as n, sum(amount_minor) as total,
-                                      sum(amount_minor) filter (where exists (select 1 from m where m.line_no = l.line_no))
-                                          as matched
-                               from ls l where in_period and dup_rank = 1 and currency is not null group by currency) b
+                    from (select r.currency, count(*) as n, sum(r.amount_minor) as total,
+                                 sum(r.amount_minor) filter (where x.transfer_id is not null) as matched
+                          from rl r left join (select distinct transfer_id from m) x on x.transfer_id = r.id
+                          where r.in_period group by r.currency) a
+                    full join (select l.currency, count(*) as n, sum(l.amount_minor) as total,
+                                      sum(l.amount_minor) filter (where x.line_no is not null) as matched
+                               from ls l left join (select distinct line_no from m) x on x.line_no = l.line_no
+                               where l.in_period and l.dup_rank = 1 and l.currency is not null group by l.currency) b
                       on b.currency = a.currency) t""").query(String.class).single()));
         report.put("discrepancies", jsonOf(jdbc.sql("""
                 select coalesce(jsonb_object_agg(type, n), '{}'::jsonb)::text
@@ -440,8 +443,11 @@ public class ReconciliationEngine {
         jdbc.sql("""
                 insert into reconciliation_matches (run_id, group_no, transfer_id, line_no, rule, clean)
                 select ?, dense_rank() over (order by m.group_key), m.transfer_id, m.line_no, m.rule,
-                       not exists (select 1 from d where d.transfer_id = m.transfer_id or d.line_no = m.line_no)
-                from m""").param(runId).update();
+                       dt.transfer_id is null and dl.line_no is null
+                from m
+                left join (select distinct transfer_id from d where transfer_id is not null) dt
+                       on dt.transfer_id = m.transfer_id
+                left join (select distinct line_no from d where line_no is not null) dl on dl.line_no = m.line_no""").param(runId).update();
         List<UUID> raised = jdbc.sql("""
                 with fresh as (
                     insert into reconciliation_discrepancies (id, fingerprint, run_id, last_run_id, rail, type,
