@@ -4,6 +4,7 @@
 #
 #   bench/reconciliation.sh                                   # 127.0.0.1:5432, user postgres (trust), db recon_bench
 #   BENCH_N=100000 bench/reconciliation.sh                    # smaller
+#   BENCH_DRY=true bench/reconciliation.sh                    # a dry run (report only) first, then the full run
 #   BENCH_DB_URL='jdbc:postgresql://host:5432/postgres?user=me' bench/reconciliation.sh
 #
 # The database recon_bench is dropped, created, migrated (Flyway) and seeded (not timed), then dropped at the end.
@@ -18,6 +19,6 @@ mvn $MVN_FLAGS -B -q -Pbench -DskipTests test-compile dependency:build-classpath
     -Dmdep.includeScope=test -Dmdep.outputFile="$classpath_file"
 
 exec java -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
-    -Dbench.n="${BENCH_N:-1000000}" \
+    -Dbench.n="${BENCH_N:-1000000}" -Dbench.dry="${BENCH_DRY:-false}" \
     -Dbench.db.url="${BENCH_DB_URL:-jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}" \
     -cp "target/test-classes:target/classes:$(cat "$classpath_file")" io.railyard.bench.ReconciliationBench

@@ -36,6 +36,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <pre>
  * bench/reconciliation.sh                      # 1,000,000 x 1,000,000 on 127.0.0.1:5432 (database recon_bench)
  * BENCH_N=100000 bench/reconciliation.sh       # smaller
+ * BENCH_DRY=true bench/reconciliation.sh       # a dry run first, then the full run
  * </pre>
  * The database {@code recon_bench} is dropped and created on the server of {@code bench.db.url} (default
  * {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}), migrated with the project's Flyway migrations and
@@ -80,7 +81,8 @@ public final class ReconciliationBench {
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
                     settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, transactions), json),
                     new Outbox(jdbc, json), json, new SimpleMeterRegistry());
-            for (boolean dryRun : new boolean[] {true, false}) {
+            boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
+            for (boolean dryRun : runs) {
                 long started = System.nanoTime();
                 Map<String, Object> run = engine.reconcile(new ReconciliationEngine.RunRequest(RAIL, DAY,
                         DAY.plus(Duration.ofDays(1)), dryRun, "API", "bench"), new Lines(n), started);

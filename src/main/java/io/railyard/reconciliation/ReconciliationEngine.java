@@ -155,7 +155,9 @@ public class ReconciliationEngine {
                 update ls set dup_rank = d.rn from (
                     select line_no, row_number() over (partition by rail_reference, amount_minor, currency, outcome
                                                        order by line_no) as rn
-                    from ls where rail_reference is not null) d
+                    from ls where (rail_reference, amount_minor, currency, outcome) in (
+                        select rail_reference, amount_minor, currency, outcome from ls
+                        where rail_reference is not null group by 1, 2, 3, 4 having count(*) > 1)) d
                 where d.line_no = ls.line_no and d.rn > 1""").update();
         jdbc.sql("analyze rl").update();
         jdbc.sql("analyze ls").update();
@@ -226,12 +228,13 @@ public class ReconciliationEngine {
                 .param(tolerance).update();
         // 2. the transfer id the rail echoed as its idempotency key
         unmatched();
+        jdbc.sql("create temp table mnew (like m) on commit drop").update();
         jdbc.sql("""
-                insert into m select 'key:' || r.id, r.id, l.line_no, 'transfer_key', ?
+                insert into mnew select 'key:' || r.id, r.id, l.line_no, 'transfer_key', ?
                 from ul l join ur r on r.id = l.transfer_id""").param(tolerance).update();
+        settle();
         // 3. the configured rules, in order
         for (ReconciliationSettings.Rule rule : settings.rules()) {
-            unmatched();
             double window = rule.dateWindow().toMillis() / 1000.0;
             if (rule.group()) {
                 jdbc.sql("""
@@ -242,7 +245,7 @@ public class ReconciliationEngine {
                              rg as (select reference, currency, sum(amount_minor) as amount, count(*) as n,
                                            min(submitted_at) as t0, max(submitted_at) as t1
                                     from ur where reference is not null group by reference, currency)
-                        insert into m
+                        insert into mnew
                         select 'grp:' || ? || ':' || lg.reference, r.id, l.line_no, ?, ?
                         from lg join rg on rg.reference = lg.reference and rg.currency = lg.currency
                                        and abs(rg.amount - lg.amount) <= ? and (lg.n > 1 or rg.n > 1)
@@ -254,7 +257,7 @@ public class ReconciliationEngine {
                                 window, window).update();
             } else {
                 jdbc.sql("""
-                        insert into m
+                        insert into mnew
                         select 'rule:' || ? || ':' || c.line_no, c.id, c.line_no, ?, ? from (
                             select l.line_no, r.id,
                                    row_number() over (partition by l.line_no order by
@@ -270,14 +273,21 @@ public class ReconciliationEngine {
                         .params(rule.name(), rule.name(), rule.amountToleranceMinor(), rule.amountToleranceMinor(),
                                 rule.amountToleranceMinor(), window, window, rule.matchReference()).update();
             }
+            settle();
         }
     }
 
-    /** What the matches so far left: lines (not duplicates) and transfers. */
+    /** Moves the matches just made (mnew) into m and out of the leftovers (ul, ur), which stay small. */
+    private void settle() {
+        jdbc.sql("delete from ul where line_no in (select line_no from mnew)").update();
+        jdbc.sql("delete from ur where id in (select transfer_id from mnew)").update();
+        jdbc.sql("insert into m select * from mnew").update();
+        jdbc.sql("truncate mnew").update();
+    }
+
+    /** What matching by rail reference left: lines (not duplicates) and transfers. */
     private void unmatched() {
         jdbc.sql("analyze m").update(); // temporary tables get no statistics unless asked: hash joins, not loops
-        jdbc.sql("drop table if exists ul").update();
-        jdbc.sql("drop table if exists ur").update();
         jdbc.sql("""
                 create temp table ul on commit drop as select l.* from ls l
                 where l.dup_rank = 1 and not exists (select 1 from m where m.line_no = l.line_no)""").update();
@@ -359,7 +369,6 @@ public class ReconciliationEngine {
                        ? || '|duplicate_at_rail|' || l.rail_reference || '|' || l.dup_rank
                 from ls l left join rl r on r.rail_reference = l.rail_reference
                 where l.dup_rank > 1 and l.in_period""").param(rail).update();
-        unmatched();
         jdbc.sql("""
                 insert into d
                 select 'missing_in_ledger', null, null, l.line_no, l.rail_reference, l.currency, null, l.amount_minor,
