@@ -45,7 +45,7 @@ create table reconciliation_statement_lines (
     outcome         text not null,
     occurred_at     timestamptz not null,
     returned_at     timestamptz,
-    raw             jsonb not null,
+    raw             json not null,   -- as the rail sent it (json: kept as text, validated, not re-encoded)
     unique (run_id, line_no)
 );
 create index reconciliation_lines_reference on reconciliation_statement_lines (rail_reference);

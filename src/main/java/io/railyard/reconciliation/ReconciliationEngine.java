@@ -448,7 +448,7 @@ public class ReconciliationEngine {
                 insert into reconciliation_statement_lines (run_id, line_no, rail_reference, transfer_key, reference,
                     amount_minor, currency, rail_status, outcome, occurred_at, returned_at, raw)
                 select ?, line_no, rail_reference, transfer_key, reference, amount_minor, currency, rail_status, outcome,
-                       occurred_at, returned_at, raw::jsonb from ls""").param(runId).update();
+                       occurred_at, returned_at, raw::json from ls""").param(runId).update();
         jdbc.sql("""
                 insert into reconciliation_matches (run_id, group_no, transfer_id, line_no, rule, clean)
                 select ?, dense_rank() over (order by m.group_key), m.transfer_id, m.line_no, m.rule,
