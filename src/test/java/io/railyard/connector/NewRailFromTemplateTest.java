@@ -10,6 +10,7 @@ import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.ledger.LedgerInvariants;
+import io.railyard.ops.OpsUsers;
 import io.railyard.partner.Partners;
 import io.railyard.refund.RefundStatus;
 import io.railyard.refund.Refunds;
@@ -21,9 +22,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -47,7 +51,8 @@ class NewRailFromTemplateTest {
         copyTree(Path.of("routes"), home.resolve("routes"));
         copyTree(Path.of("connectors"), home.resolve("connectors"));
         Path rail = Files.createDirectories(home.resolve("connectors/acme-pay"));
-        for (String file : new String[] {"connector.yaml", "payout.camel.yaml", "refund.camel.yaml"}) {
+        for (String file : new String[] {"connector.yaml", "payout.camel.yaml", "refund.camel.yaml",
+                "statement.camel.yaml"}) {
             Files.writeString(rail.resolve(file),
                     Files.readString(Path.of("connectors/_template", file)).replace("template", "acme-pay"));
         }
@@ -113,6 +118,20 @@ class NewRailFromTemplateTest {
             assertThat(ledger.balance(AccountKey.partner(partner.id().toString(), CurrencyCode.MXN,
                     AccountKind.AVAILABLE))).isEqualTo(10_000 - 4200 + 1200);
             LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
+
+            // its statement route (copied from the template too) reconciles it: matched by the rail's payout id
+            hub.getBean(OpsUsers.class).save("ops-new-rail", "ops-new-rail-password");
+            Instant submitted = Instant.now().minusSeconds(120);
+            HttpResponse<String> run = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + port + "/v1/reconciliation/runs"))
+                    .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                            "ops-new-rail:ops-new-rail-password".getBytes(StandardCharsets.UTF_8)))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"rail\": \"acme-pay\", \"from\": \"" + submitted
+                            + "\", \"to\": \"" + Instant.now().plusSeconds(1) + "\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(run.statusCode()).as(run.body()).isEqualTo(201);
+            assertThat(run.body()).contains("\"matched_transfers\":1", "\"discrepancies\":0", "\"rail_reference\":1");
         }
     }
 
