@@ -112,9 +112,15 @@ class BatchSettlementTest extends HubTest {
     }
 
     @Test
-    void aCsvFileCanBeUploadedAsMultipart() throws Exception {
-        TestPartner partner = newPartner("100 BRL");
-        String csv = "reference,amount,currency,destination_currency,pix_key\nm-1,1.25,BRL,BRL,52998224725\n";
+    void aThousandRowCsvFileUploadedAsMultipartCompletes() throws Exception {
+        TestPartner partner = newPartner("1000 BRL", "1000 MXN");
+        // UTF-8 with a BOM, quoted names holding commas and quotes, Pix and SPEI rows alternating
+        StringBuilder csv = new StringBuilder("\uFEFFreference,amount,currency,destination_currency,"
+                + "destination_country,name,pix_key,clabe\n");
+        for (int i = 0; i < 1000; i++) {
+            csv.append(i % 2 == 0 ? "csv-" + i + ",0.50,BRL,BRL,BR,\"Silva, \"\"Maria\"\"\",52998224725,\n"
+                    : "csv-" + i + ",0.75,MXN,MXN,MX,\"Pérez, Juan\",," + TransferFixtures.CLABE + "\n");
+        }
         String boundary = "railyard" + UUID.randomUUID();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"batch.csv\"\r\n"
                 + "Content-Type: text/csv\r\n\r\n" + csv + "\r\n--" + boundary + "--\r\n";
@@ -124,7 +130,14 @@ class BatchSettlementTest extends HubTest {
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(reply.statusCode()).as(reply.body()).isEqualTo(201);
-        assertThat(JSON.readTree(reply.body()).at("/totals/BRL/accepted").asText()).isEqualTo("1.25");
+        JsonNode created = JSON.readTree(reply.body());
+        assertThat(created.at("/totals/BRL/accepted").asText()).isEqualTo("250.00");
+
+        JsonNode done = awaitStatus(partner, created.get("id").asText(), "COMPLETED", Duration.ofMinutes(4));
+        assertThat(done.at("/counts/SETTLED").asInt()).isEqualTo(1000);
+        assertThat(done.at("/totals/MXN/settled").asText()).isEqualTo("375.00");
+        assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(75_000);
+        LedgerInvariants.assertHold(jdbc);
     }
 
     private JsonNode awaitStatus(TestPartner partner, String id, String status, Duration within) {
