@@ -5,6 +5,7 @@ import io.railyard.api.ProblemWriter;
 import jakarta.servlet.DispatcherType;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -81,6 +82,13 @@ class SecurityConfig {
         HttpSessionRequestCache cache = new HttpSessionRequestCache();
         cache.setRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")));
         return cache;
+    }
+
+    /** A URL the firewall refuses (encoded ; or %, "..", a NUL) gets a problem document like every other 400. */
+    @Bean
+    RequestRejectedHandler requestRejectedHandler(ProblemWriter problems) {
+        return (request, response, rejected) -> problems.write(response, Problem.of(400, "request_rejected",
+                "Bad request", "the request URL is not allowed", null));
     }
 
     @Bean
