@@ -30,6 +30,7 @@ public class JsonBodies {
         this.strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // two objects in one body: which one?
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     }
 

