@@ -523,7 +523,7 @@ class HostileInputProperties extends HubTest {
                 Arbitraries.of("reference,amount,currency,destination_currency,pix_key,evil", "reference,amount",
                         "reference,amount,amount,currency,destination_currency,pix_key", "\uFEFF\uFEFF" + CSV_HEADER,
                         "refer\uFEFFence,amount,currency,destination_currency,clabe,name,pix_key",
-                        "=cmd|' /C calc'!A0," + CSV_HEADER, "", "\n\n", CSV_HEADER, "\"" + CSV_HEADER)
+                        "=cmd|' /C calc'!A0," + CSV_HEADER, "", "\n\n", "\"" + CSV_HEADER)
                         .map(header -> utf8(header + "\n" + csvRow(0) + "\n")),
                 Arbitraries.of(new byte[] {(byte) 0xFE, (byte) 0xFF}, new byte[] {(byte) 0xFF, (byte) 0xFE},
                         new byte[] {0, 0, (byte) 0xFE, (byte) 0xFF}, new byte[] {(byte) 0xEF, (byte) 0xBB},
