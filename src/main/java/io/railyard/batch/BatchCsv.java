@@ -84,7 +84,11 @@ public class BatchCsv {
             return (List<Map<String, String>>) csv.unmarshal(exchange,
                     new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
         } catch (Exception e) {
-            throw ApiProblem.badRequest("malformed_csv", "the CSV cannot be read: " + e.getMessage(), null);
+            Throwable cause = e; // the parser's own words ("(startline 2) EOF reached before ..."), not a class name
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw ApiProblem.badRequest("malformed_csv", "the CSV cannot be read: " + cause.getMessage(), null);
         }
     }
 

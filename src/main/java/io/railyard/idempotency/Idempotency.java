@@ -155,15 +155,18 @@ public class Idempotency {
 
     /** SHA-256 of method, path and the body in canonical form (JSON with sorted keys; other bodies byte for byte). */
     private byte[] fingerprint(String method, String path, Exchange exchange) {
-        String body = exchange.getIn().getBody(String.class);
-        // later readers of the body get the same text
+        // bytes, not text: a CSV file in another encoding must reach the CSV reader (and its 4xx), not fail here
+        byte[] body = exchange.getIn().getBody(byte[].class);
+        // later readers of the body get the same bytes
         exchange.getIn().setBody(body);
         String contentType = exchange.getIn().getHeader(Exchange.CONTENT_TYPE, "", String.class);
-        String canonicalBody = body == null ? "" : body;
-        if (contentType.toLowerCase().startsWith("application/json") && body != null && !body.isBlank()) {
+        byte[] canonicalBody = body == null ? new byte[0] : body;
+        if (contentType.toLowerCase().startsWith("application/json") && body != null && body.length > 0) {
             try {
                 JsonNode tree = canonical.readTree(body);
-                canonicalBody = canonical.writeValueAsString(canonical.treeToValue(tree, Object.class));
+                if (tree != null) {
+                    canonicalBody = canonical.writeValueAsBytes(canonical.treeToValue(tree, Object.class));
+                }
             } catch (IOException e) {
                 canonicalBody = body; // malformed: the write itself will say so, and a retry must match byte for byte
             }
@@ -171,7 +174,7 @@ public class Idempotency {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update((method + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
-            return digest.digest(canonicalBody.getBytes(StandardCharsets.UTF_8));
+            return digest.digest(canonicalBody);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

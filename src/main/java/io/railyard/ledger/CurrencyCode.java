@@ -21,6 +21,11 @@ public enum CurrencyCode {
 
     /** Exact conversion: an amount with more decimals than the currency has is refused, never rounded. */
     public long toMinor(BigDecimal amount) {
+        if (amount.precision() - amount.scale() > 19) { // more integer digits than a long holds; 1E+999999999 would
+            // otherwise be expanded to a billion digits by setScale (found by HostileInputProperties)
+            throw new IllegalArgumentException(amount.toEngineeringString() + " is not an exact amount of " + this
+                    + " (too large)");
+        }
         try {
             return amount.setScale(scale, RoundingMode.UNNECESSARY).unscaledValue().longValueExact();
         } catch (ArithmeticException e) {

@@ -6,6 +6,7 @@ import jakarta.servlet.DispatcherType;
 import java.util.Set;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.MediaType;
@@ -96,6 +97,13 @@ class SecurityConfig {
                 new AntPathRequestMatcher("/**", "GET"), html,
                 new NegatedRequestMatcher(new RequestHeaderRequestMatcher("HX-Request"))));
         return cache;
+    }
+
+    /** A URL the firewall refuses (encoded ; or %, "..", a NUL) gets a problem document like every other 400. */
+    @Bean
+    RequestRejectedHandler requestRejectedHandler(ProblemWriter problems) {
+        return (request, response, rejected) -> problems.write(response, Problem.of(400, "request_rejected",
+                "Bad request", "the request URL is not allowed", null));
     }
 
     @Bean

@@ -16,8 +16,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class TransferValidator {
 
-    private static final Pattern NAME = Pattern.compile("[^\"\\\\\\p{Cntrl}]+");
-    private static final Pattern REFERENCE = Pattern.compile("[\\p{Alnum} ._:/#-]{1,64}");
+    // No leading = + - @: a spreadsheet opening an export (batch items as CSV) would run it as a formula.
+    private static final Pattern NAME = Pattern.compile("(?![=+\\-@])[^\"\\\\\\p{Cntrl}]+");
+    private static final Pattern REFERENCE = Pattern.compile("(?!-)[\\p{Alnum} ._:/#-]{1,64}");
     private static final Pattern CAIP2 = Pattern.compile("[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}");
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_.:-]{4,128}");
     private static final Pattern SOLANA_ADDRESS = Pattern.compile("[1-9A-HJ-NP-Za-km-z]{32,44}");
@@ -45,7 +46,7 @@ public class TransferValidator {
         }
         long amountMinor = amount(request.amount(), source, prefix + "amount", violations);
         if (request.reference() == null || !REFERENCE.matcher(request.reference()).matches()) {
-            violations.add(prefix + "reference", "1 to 64 letters, digits, spaces or . _ : / # -");
+            violations.add(prefix + "reference", "1 to 64 letters, digits, spaces or . _ : / # - (not starting with -)");
         }
         Protocol protocol = request.protocol() == null ? Protocol.API : Protocol.parse(request.protocol()).orElse(null);
         if (protocol == null) {
@@ -95,7 +96,7 @@ public class TransferValidator {
             Map<String, Object> beneficiary, String prefix, Violations violations) {
         if (d.name() != null) {
             if (d.name().isBlank() || d.name().length() > 140 || !NAME.matcher(d.name()).matches()) {
-                violations.add(prefix + "name", "1 to 140 characters, no quotes, backslashes or control characters");
+                violations.add(prefix + "name", "1 to 140 characters, no quotes, backslashes or control characters, not starting with = + - @");
             }
             beneficiary.put("name", d.name());
         }

@@ -2,6 +2,7 @@ package io.railyard.window;
 
 import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
+import io.railyard.ledger.CurrencyCode;
 import io.railyard.ops.OpsAudit;
 import io.railyard.partner.Tenancy;
 import io.railyard.routing.TransferRouter;
@@ -92,6 +93,9 @@ class WindowRoutes extends RouteBuilder {
         OverrideRequest request = bodies.read(exchange, OverrideRequest.class);
         if (request.state() == null || !List.of("OPEN", "CLOSED", "CLEARED").contains(request.state())) {
             throw ApiProblem.invalid("state", "OPEN, CLOSED or CLEARED");
+        }
+        if (request.currency() != null && CurrencyCode.parse(request.currency()).isEmpty()) {
+            throw ApiProblem.invalid("currency", "one of USD, BRL, MXN, USDC, or absent for the whole rail");
         }
         String reason = reason(request.reason());
         if (request.until() != null && !request.until().isAfter(windows.now())) {
