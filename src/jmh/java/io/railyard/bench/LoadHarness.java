@@ -51,6 +51,7 @@ public final class LoadHarness {
     private final Map<String, Recorder> latencies = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> acceptedIds = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<String> batchIds = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Sent> replayable = new ConcurrentLinkedQueue<>();
     private String partnerKey;
 
@@ -154,6 +155,7 @@ public final class LoadHarness {
             if (kind.equals("transfer")) {
                 acceptedIds.add(answer.path("id").asText());
             } else {
+                batchIds.add(answer.path("id").asText());
                 outcomes.computeIfAbsent("batch items accepted", k -> new AtomicLong())
                         .addAndGet(answer.path("progress").path("total").asLong());
             }
@@ -233,6 +235,29 @@ public final class LoadHarness {
                     settleMs.getValueAtPercentile(99), settleMs.getMaxValue());
         }
         System.out.printf("Single transfers acknowledged with 201: %,d%n", acceptedIds.size());
+        reportBatches();
+    }
+
+    /** Each batch from its creation to COMPLETED (its {@code completed_at}: when its last item became final). */
+    private void reportBatches() throws Exception {
+        if (batchIds.isEmpty()) {
+            return;
+        }
+        Histogram completionMs = new Histogram(3);
+        Map<String, Integer> byStatus = new TreeMap<>();
+        for (String id : batchIds) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + "/v1/transfers/batch/" + id))
+                    .header("Authorization", "Bearer " + partnerKey).GET().build();
+            JsonNode batch = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+            byStatus.merge(batch.path("status").asText(), 1, Integer::sum);
+            if (batch.hasNonNull("completed_at")) {
+                completionMs.recordValue(Duration.between(Instant.parse(batch.path("created_at").asText()),
+                        Instant.parse(batch.path("completed_at").asText())).toMillis());
+            }
+        }
+        System.out.printf("Batches: %d by status %s; created -> COMPLETED, ms: p50 %d, p95 %d, max %d%n",
+                batchIds.size(), byStatus, completionMs.getValueAtPercentile(50),
+                completionMs.getValueAtPercentile(95), completionMs.getMaxValue());
     }
 
     private List<JsonNode> listSince(Instant started) throws Exception {

@@ -38,7 +38,7 @@ public class BatchCsv {
     public BatchCsv(CamelContext camel) {
         this.camel = camel;
         this.csv = new CsvDataFormat();
-        csv.setUseOrderedMaps(true);
+        // rows as lists, not maps: a map would silently drop the cells of a row longer than the header
         csv.setIgnoreEmptyLines(true);
         csv.setTrim(true);
         csv.start();
@@ -49,11 +49,22 @@ public class BatchCsv {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
-        List<Map<String, String>> rows = unmarshal(text);
-        List<BatchItem> items = new ArrayList<>(rows.size());
-        for (int i = 0; i < rows.size(); i++) {
-            Map<String, String> row = rows.get(i);
+        List<List<String>> records = unmarshal(text);
+        if (records.isEmpty()) {
+            return List.of();
+        }
+        List<String> header = records.get(0);
+        List<BatchItem> items = new ArrayList<>(records.size() - 1);
+        for (int i = 0; i < records.size() - 1; i++) {
+            List<String> record = records.get(i + 1);
+            Map<String, String> row = new LinkedHashMap<>();
+            for (int c = 0; c < Math.min(header.size(), record.size()); c++) {
+                row.put(header.get(c), record.get(c));
+            }
             Map<String, String> unreadable = new LinkedHashMap<>();
+            if (record.size() != header.size()) {
+                unreadable.put("line", record.size() + " cells where the header has " + header.size() + " columns");
+            }
             BigDecimal amount = null;
             if (cell(row, "amount") != null) {
                 try {
@@ -68,7 +79,7 @@ public class BatchCsv {
     }
 
     @SuppressWarnings("unchecked")
-    private List<Map<String, String>> unmarshal(String text) {
+    private List<List<String>> unmarshal(String text) {
         if (text.isBlank()) {
             return List.of();
         }
@@ -81,7 +92,7 @@ public class BatchCsv {
         }
         try {
             Exchange exchange = new DefaultExchange(camel);
-            return (List<Map<String, String>>) csv.unmarshal(exchange,
+            return (List<List<String>>) csv.unmarshal(exchange,
                     new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
         } catch (Exception e) {
             Throwable cause = e; // the parser's own words ("(startline 2) EOF reached before ..."), not a class name

@@ -81,13 +81,14 @@ class ReconciliationTest extends HubTest {
         String duplicated = create(partner, TransferFixtures.pix("7.00"));
         assertThat(awaitFinal(duplicated)).isEqualTo("SETTLED");
 
-        faults("pix", Map.of("return_rate", 1, "return_after_ms", 1500));
+        // returned after the hub's return watch (15 s in tests) has ended: only reconciliation can see it
+        faults("pix", Map.of("return_rate", 1, "return_after_ms", 25000));
         String returned = create(partner, TransferFixtures.pix("8.00"));
         assertThat(awaitFinal(returned)).isEqualTo("SETTLED"); // the connector saw it settle; the return comes later
         call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
         String e2e = jdbc.sql("select rail_reference from transfers where id = ?::uuid").param(returned)
                 .query(String.class).single();
-        await().atMost(Duration.ofSeconds(10)).until(() -> call("GET", "/sandbox/pix/v2/pix/" + e2e)
+        await().atMost(Duration.ofSeconds(45)).until(() -> call("GET", "/sandbox/pix/v2/pix/" + e2e)
                 .header("Authorization", "Bearer t").send().json().get("status").asText().equals("DEVOLVIDO"));
 
         // paid at the rail by someone else's hand: no transfer of the hub
