@@ -48,9 +48,22 @@ class HostileInputProperties extends HubTest {
     private static final String SEED = "20261126";
     private static final int MAX_BODY = 2_097_152;
     private static final String NO_TYPE = "(no Content-Type)";
-    private static final List<String> TABLES = List.of("transfers", "transfer_transitions", "journal_entries",
-            "postings", "ledger_accounts", "outbox_events", "batches", "batch_items", "partners", "api_keys",
-            "window_overrides", "ops_audit", "webhook_endpoints", "webhook_deliveries", "settlement_results");
+    /** Rows only a request can create: counted across the whole database. */
+    private static final List<String> TABLES = List.of("transfers", "batches", "batch_items", "partners", "api_keys",
+            "window_overrides", "ops_audit", "webhook_endpoints");
+    /**
+     * Rows the hub's own background work also writes (settlement, rechecks and return watches of earlier suites'
+     * transfers, on their own backoff): counted for the fuzzing partner only, whose every write is refused.
+     */
+    private static final Map<String, String> PARTNER_ROWS = Map.of(
+            "transfer_transitions", "select count(*) from transfer_transitions t join transfers x on x.id = t.transfer_id"
+                    + " where x.partner_id = ?::uuid",
+            "postings", "select count(*) from postings p join ledger_accounts a on a.id = p.account_id"
+                    + " where a.owner_type = 'PARTNER' and a.owner_id = ?",
+            "ledger_accounts", "select count(*) from ledger_accounts where owner_type = 'PARTNER' and owner_id = ?",
+            "outbox_events", "select count(*) from outbox_events where strpos(payload::text, ?) > 0",
+            "webhook_deliveries", "select count(*) from webhook_deliveries d join webhook_endpoints e"
+                    + " on e.id = d.endpoint_id where e.partner_id = ?::uuid");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Map<Integer, AtomicInteger> STATUSES = new TreeMap<>();
     private static final Map<String, AtomicInteger> CODES = new TreeMap<>();
@@ -195,6 +208,8 @@ class HostileInputProperties extends HubTest {
         for (String table : TABLES) {
             counts.put(table, jdbc.sql("select count(*) from " + table).query(Long.class).single());
         }
+        PARTNER_ROWS.forEach((table, sql) -> counts.put(table + " (fuzzing partner)",
+                jdbc.sql(sql).param(partner.id().toString()).query(Long.class).single()));
         // a refused request may be remembered for replay, but never as a success
         counts.put("idempotency_records below 400", jdbc.sql("select count(*) from idempotency_records where status_code < 400")
                 .query(Long.class).single());
