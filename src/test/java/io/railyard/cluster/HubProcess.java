@@ -41,7 +41,7 @@ public final class HubProcess implements AutoCloseable {
         return "http://localhost:" + port;
     }
 
-    /** Starts the JVM and waits until its health endpoint answers (up to {@code timeout}). */
+    /** Starts the JVM and waits until it is ready for traffic: start-up finished (up to {@code timeout}). */
     public void start(Duration timeout) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
@@ -76,7 +76,7 @@ public final class HubProcess implements AutoCloseable {
 
     private boolean healthy() {
         try {
-            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health"))
+            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
             return health.statusCode() == 200;
         } catch (IOException e) {
