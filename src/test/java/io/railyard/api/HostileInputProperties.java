@@ -125,7 +125,7 @@ class HostileInputProperties extends HubTest {
 
     // ---------------------------------------------------------------- properties, one per route family
 
-    @Property(tries = 3000, seed = SEED, shrinking = ShrinkingMode.OFF)
+    @Property(tries = 3600, seed = SEED, shrinking = ShrinkingMode.OFF)
     void singleTransfersAreRefused(@ForAll("transferBodies") Hostile request) {
         assertRefused(request);
     }
