@@ -7,10 +7,13 @@
 #                                                              # hub on that (durable) server, database re-created
 #   BENCH_HUB_URL=http://localhost:8080 bench/load.sh ...     # an already running hub (ops:ops-local-only)
 #
-# Harness options: --rate N (requests/s), --seconds N, --mix pix=30,spei=30,circle=20,base=20,
+# Harness options: --rate N (requests/s), --seconds N, --partners N (requests spread over N funded partners; 1 = a hot
+# balance account), --mix pix=30,spei=30,circle=20,base=20,
 # --batch-every N --batch-size M (every Nth request is a batch of M), --replay 0.05 (share of idempotent replays),
 # --max-in-flight N, --settle-wait S (0 skips waiting for settlement), --ops user:password.
-# MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM.
+# MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM;
+# HUB_ARGS adds hub arguments, e.g. accept-only (no outbox relay, so nothing leaves ACCEPTED):
+#   HUB_ARGS='--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/idempotency.camel.yaml'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +38,7 @@ if [[ -z "$hub_url" ]]; then
         hub_args+=("--railyard.db.url=$BENCH_DB_URL")
     fi
     # shellcheck disable=SC2086
-    java ${HUB_JAVA_OPTS:--Xmx2g} -cp "$classpath" io.railyard.RailyardApplication "${hub_args[@]}" \
+    java ${HUB_JAVA_OPTS:--Xmx2g} -cp "$classpath" io.railyard.RailyardApplication "${hub_args[@]}" ${HUB_ARGS:-} \
         > target/load-hub.log 2>&1 &
     hub_pid=$!
     trap 'kill $hub_pid 2>/dev/null; wait $hub_pid 2>/dev/null || true' EXIT

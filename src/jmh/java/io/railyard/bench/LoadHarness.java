@@ -37,7 +37,9 @@ import org.HdrHistogram.Recorder;
  * idempotent replays; then waits until every accepted transfer is final and reports accept → SETTLED times and the
  * settled throughput. Figures go to stdout; run it with {@code bench/load.sh}.
  *
- * <p>It creates its own partner through the ops API and funds it, so it needs only the hub's URL and ops credentials.
+ * <p>It creates its own partners through the ops API and funds them, so it needs only the hub's URL and ops
+ * credentials. Requests go to {@code --partners} partners in turn: one partner measures a hot balance account (every
+ * hold locks the same row), several measure a partner population.
  */
 public final class LoadHarness {
 
@@ -51,9 +53,9 @@ public final class LoadHarness {
     private final Map<String, Recorder> latencies = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> acceptedIds = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<String> batchIds = new ConcurrentLinkedQueue<>();
+    private final Map<String, String> batchPartners = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Sent> replayable = new ConcurrentLinkedQueue<>();
-    private String partnerKey;
+    private final List<String> partnerKeys = new ArrayList<>();
 
     private LoadHarness(Options options) {
         this.options = options;
@@ -64,10 +66,12 @@ public final class LoadHarness {
     }
 
     private void run() throws Exception {
-        System.out.printf("Railyard load: %s, %d req/s for %d s, mix %s, batches of %d every %d requests, %.0f%% replays%n",
-                options.url, options.rate, options.seconds, options.mix, options.batchSize, options.batchEvery,
-                options.replayShare * 100);
-        createFundedPartner();
+        System.out.printf("Railyard load: %s, %d req/s for %d s, %d partner(s), mix %s, batches of %d every %d requests, "
+                + "%.0f%% replays%n", options.url, options.rate, options.seconds, options.partners, options.mix,
+                options.batchSize, options.batchEvery, options.replayShare * 100);
+        for (int i = 0; i < options.partners; i++) {
+            partnerKeys.add(createFundedPartner());
+        }
         Instant started = Instant.now();
         drive();
         Duration sent = Duration.between(started, Instant.now());
@@ -75,10 +79,10 @@ public final class LoadHarness {
         awaitSettlement(started);
     }
 
-    private void createFundedPartner() throws Exception {
+    private String createFundedPartner() throws Exception {
         JsonNode partner = JSON.readTree(ops("POST", "/v1/ops/partners",
                 Map.of("name", "load-" + UUID.randomUUID().toString().substring(0, 8))));
-        partnerKey = partner.path("api_key").path("key").asText();
+        String partnerKey = partner.path("api_key").path("key").asText();
         String id = partner.path("partner").path("id").asText();
         if (partnerKey.isEmpty() || id.isEmpty()) {
             throw new IllegalStateException("Unexpected partner creation answer: " + partner);
@@ -87,6 +91,7 @@ public final class LoadHarness {
             ops("POST", "/v1/ops/partners/" + id + "/deposits",
                     Map.of("currency", currency, "amount", "100000000", "reference", "load-" + currency));
         }
+        return partnerKey;
     }
 
     /** Sends at the target rate from one pacing thread; in-flight requests are bounded so a stalled hub fails fast. */
@@ -113,24 +118,26 @@ public final class LoadHarness {
     }
 
     private CompletableFuture<?> next(long n, long due) {
+        String partnerKey = partnerKeys.get((int) (n % partnerKeys.size()));
         if (options.batchEvery > 0 && n % options.batchEvery == options.batchEvery - 1) {
-            return send("batch", "/v1/transfers/batch", UUID.randomUUID().toString(), batchBody(), due);
+            return send("batch", partnerKey, "/v1/transfers/batch", UUID.randomUUID().toString(), batchBody(), due);
         }
         Sent previous = options.replayShare > 0 && ThreadLocalRandom.current().nextDouble() < options.replayShare
                 ? replayable.poll() : null;
         if (previous != null) {
-            return send("replay", "/v1/transfers", previous.key, previous.body, due);
+            return send("replay", previous.partnerKey, "/v1/transfers", previous.key, previous.body, due);
         }
         String key = UUID.randomUUID().toString();
         String body = write(transferBody(n));
-        return send("transfer", "/v1/transfers", key, body, due).thenAccept(status -> {
+        return send("transfer", partnerKey, "/v1/transfers", key, body, due).thenAccept(status -> {
             if (status == 201) {
-                replayable.add(new Sent(key, body));
+                replayable.add(new Sent(partnerKey, key, body));
             }
         });
     }
 
-    private CompletableFuture<Integer> send(String kind, String path, String key, String body, long due) {
+    private CompletableFuture<Integer> send(String kind, String partnerKey, String path, String key, String body,
+            long due) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + partnerKey).header("Idempotency-Key", key)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -143,19 +150,19 @@ public final class LoadHarness {
             }
             count(kind + " " + response.statusCode());
             if (response.statusCode() == 201 && !kind.equals("replay")) {
-                collectIds(kind, response.body());
+                collectIds(kind, partnerKey, response.body());
             }
             return response.statusCode();
         });
     }
 
-    private void collectIds(String kind, String body) {
+    private void collectIds(String kind, String partnerKey, String body) {
         try {
             JsonNode answer = JSON.readTree(body);
             if (kind.equals("transfer")) {
                 acceptedIds.add(answer.path("id").asText());
             } else {
-                batchIds.add(answer.path("id").asText());
+                batchPartners.put(answer.path("id").asText(), partnerKey);
                 outcomes.computeIfAbsent("batch items accepted", k -> new AtomicLong())
                         .addAndGet(answer.path("progress").path("total").asLong());
             }
@@ -240,27 +247,35 @@ public final class LoadHarness {
 
     /** Each batch from its creation to COMPLETED (its {@code completed_at}: when its last item became final). */
     private void reportBatches() throws Exception {
-        if (batchIds.isEmpty()) {
+        if (batchPartners.isEmpty()) {
             return;
         }
         Histogram completionMs = new Histogram(3);
         Map<String, Integer> byStatus = new TreeMap<>();
-        for (String id : batchIds) {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + "/v1/transfers/batch/" + id))
-                    .header("Authorization", "Bearer " + partnerKey).GET().build();
-            JsonNode batch = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
-            byStatus.merge(batch.path("status").asText(), 1, Integer::sum);
-            if (batch.hasNonNull("completed_at")) {
-                completionMs.recordValue(Duration.between(Instant.parse(batch.path("created_at").asText()),
-                        Instant.parse(batch.path("completed_at").asText())).toMillis());
+        for (Map.Entry<String, String> batch : batchPartners.entrySet()) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(options.url + "/v1/transfers/batch/" + batch.getKey()))
+                    .header("Authorization", "Bearer " + batch.getValue()).GET().build();
+            JsonNode answer = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+            byStatus.merge(answer.path("status").asText(), 1, Integer::sum);
+            if (answer.hasNonNull("completed_at")) {
+                completionMs.recordValue(Duration.between(Instant.parse(answer.path("created_at").asText()),
+                        Instant.parse(answer.path("completed_at").asText())).toMillis());
             }
         }
         System.out.printf("Batches: %d by status %s; created -> COMPLETED, ms: p50 %d, p95 %d, max %d%n",
-                batchIds.size(), byStatus, completionMs.getValueAtPercentile(50),
+                batchPartners.size(), byStatus, completionMs.getValueAtPercentile(50),
                 completionMs.getValueAtPercentile(95), completionMs.getMaxValue());
     }
 
     private List<JsonNode> listSince(Instant started) throws Exception {
+        List<JsonNode> all = new ArrayList<>();
+        for (String partnerKey : partnerKeys) {
+            all.addAll(listSince(started, partnerKey));
+        }
+        return all;
+    }
+
+    private List<JsonNode> listSince(Instant started, String partnerKey) throws Exception {
         List<JsonNode> all = new ArrayList<>();
         String cursor = null;
         do {
@@ -303,12 +318,12 @@ public final class LoadHarness {
         }
     }
 
-    private record Sent(String key, String body) {
+    private record Sent(String partnerKey, String key, String body) {
     }
 
     /** Command-line options, {@code --name value}. */
-    private record Options(String url, String ops, int rate, int seconds, Map<String, Integer> mix, int batchEvery,
-            int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds) {
+    private record Options(String url, String ops, int rate, int seconds, int partners, Map<String, Integer> mix,
+            int batchEvery, int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds) {
 
         static Options parse(String[] args) {
             Map<String, String> given = new HashMap<>();
@@ -329,7 +344,8 @@ public final class LoadHarness {
             return new Options(given.getOrDefault("url", "http://localhost:8080"),
                     given.getOrDefault("ops", "ops:ops-local-only"),
                     Integer.parseInt(given.getOrDefault("rate", "200")),
-                    Integer.parseInt(given.getOrDefault("seconds", "30")), mix,
+                    Integer.parseInt(given.getOrDefault("seconds", "30")),
+                    Integer.parseInt(given.getOrDefault("partners", "1")), mix,
                     Integer.parseInt(given.getOrDefault("batch-every", "0")),
                     Integer.parseInt(given.getOrDefault("batch-size", "100")),
                     Double.parseDouble(given.getOrDefault("replay", "0")),
