@@ -2,14 +2,18 @@ package io.railyard.connector;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code connectors/<rail>/connector.yaml}: what a connector needs (typed, validated parameters) and how its rail's
  * statuses map to the hub's outcomes; {@code refundStatuses} (optional) how the statuses of a refund on the rail map to
  * PENDING | SETTLED (refunded) | FAILED. A rail without it has no refund flow: refunds of its transfers are refused.
+ * {@code rerouteOn}: the failure codes with which this rail refuses a payout it never made, for a reason of its own
+ * (its liquidity, its limits) rather than the beneficiary's: such a transfer moves to its fallback rail, if it has one.
  */
 public record ConnectorDescriptor(String rail, String description, List<String> currencies,
-        Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses) {
+        Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses,
+        Set<String> rerouteOn) {
 
     /**
      * A parameter, set as {@code railyard.connectors.<rail>.<name>}. {@code secret} values are never logged;

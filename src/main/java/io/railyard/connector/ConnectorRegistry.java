@@ -10,9 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,6 +42,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectorRegistry.class);
     private static final Pattern RAIL = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+    private static final Pattern FAILURE_CODE = Pattern.compile("[A-Za-z0-9_:.-]{1,64}");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -85,6 +88,12 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     public boolean refunds(String rail) {
         ConnectorDescriptor connector = connectors.get(rail);
         return connector != null && connector.refundStatuses() != null && !connector.refundStatuses().isEmpty();
+    }
+
+    /** Whether a payout this rail failed with {@code failureCode} may go to the transfer's fallback rail. */
+    public boolean reroutes(String rail, String failureCode) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        return connector != null && failureCode != null && connector.rerouteOn().contains(failureCode);
     }
 
     /** Whether the rail can report a return after settling (its status map has a RETURNED outcome). */
@@ -188,6 +197,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
             }
         }
+        descriptor.rerouteOn().stream().filter(code -> !FAILURE_CODE.matcher(code).matches()).forEach(code ->
+                faults.add("reroute-on lists '" + code + "', not a failure code (letters, digits, _ : . -)"));
         Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
                 : descriptor.parameters();
         parameters.forEach((name, parameter) -> {
@@ -263,7 +274,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     /** The file's shape: kebab-case keys as an integration engineer writes them. */
     record DescriptorFile(String rail, String description, List<String> currencies,
             Map<String, ParameterFile> parameters, Map<String, String> statuses,
-            @JsonProperty("refund-statuses") Map<String, String> refundStatuses) {
+            @JsonProperty("refund-statuses") Map<String, String> refundStatuses,
+            @JsonProperty("reroute-on") List<String> rerouteOn) {
         ConnectorDescriptor toDescriptor() {
             Map<String, ConnectorDescriptor.Parameter> params = new LinkedHashMap<>();
             if (parameters != null) {
@@ -271,7 +283,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                         : p.description(), p != null && Boolean.TRUE.equals(p.required()), p == null ? null : p.value(),
                         p == null ? null : p.pattern(), p != null && Boolean.TRUE.equals(p.secret()))));
             }
-            return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses);
+            return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses,
+                    rerouteOn == null ? Set.of() : new LinkedHashSet<>(rerouteOn));
         }
     }
 

@@ -223,7 +223,8 @@ public class RailGate {
             return;
         }
         if (transfer.status() == TransferStatus.ROUTED && rail.equals(transfer.rail())) {
-            if (transfer.fallbackRail() != null && connectors.find(transfer.fallbackRail()).isPresent()) {
+            if (transfer.fallbackRail() != null && !transfer.fallbackRail().equals(rail)
+                    && connectors.find(transfer.fallbackRail()).isPresent()) {
                 transfers.transition(id, TransferStatus.QUEUED, rail + " unavailable (" + why + "), rerouting",
                         Transfers.Changes.NONE, null);
                 String reason = "fallback from " + rail + ": " + why;

@@ -143,8 +143,15 @@ public class ReconciliationEngine {
                 from transfer_transitions s
                 join transfers t on t.id = s.transfer_id
                 left join evm_transactions e on e.transfer_id = t.id
-                where s.to_status = 'SUBMITTED' and s.at >= ? and s.at < ? and t.rail = ?""")
-                .params(from, to, wideFrom, wideTo, request.rail()).update();
+                where s.to_status = 'SUBMITTED' and s.at >= ? and s.at < ? and t.rail = ?
+                  and not exists (select 1 from transfer_reroutes r where r.transfer_id = t.id and r.submitted_at = s.at)
+                union all -- payouts this rail refused before the transfer was rerouted: FAILED here
+                select t.id, t.partner_id, r.rail_reference, t.reference, t.destination_amount_minor,
+                       t.destination_currency, 'FAILED', r.submitted_at, (r.submitted_at >= ? and r.submitted_at < ?)
+                from transfer_reroutes r join transfers t on t.id = r.transfer_id
+                where r.from_rail = ? and r.submitted_at >= ? and r.submitted_at < ?""")
+                .params(from, to, wideFrom, wideTo, request.rail(), from, to, request.rail(), wideFrom, wideTo)
+                .update();
         jdbc.sql("""
                 create temp table ls (line_no int primary key, rail_reference text, transfer_id uuid, transfer_key text,
                     reference text, amount_minor bigint, currency text, rail_status text, outcome text not null,

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import org.springframework.http.HttpHeaders;
@@ -145,7 +146,7 @@ class CircleSandbox extends RailEndpoint {
             case FAILED, RETURNED -> "failed";
         });
         if (phase == Payout.Phase.FAILED) {
-            view.put("errorCode", "transaction_denied");
+            view.put("errorCode", Objects.requireNonNullElse(payout.failReason(), "transaction_denied"));
         } else if (phase == Payout.Phase.RETURNED) {
             view.put("errorCode", "transaction_returned");
             Map<String, Object> returned = new LinkedHashMap<>();

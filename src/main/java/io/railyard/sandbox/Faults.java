@@ -5,18 +5,21 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.railyard.api.Problem;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * What ops injected into one rail (PUT replaces the whole set; omitted fields are 0). Rates are probabilities in [0, 1]:
  * the transport faults ({@code error}, {@code timeout}, {@code lose_confirmation}) are rolled per request, the fate of a
  * payout ({@code fail}, {@code return}, {@code duplicate_confirmation}, drift and delays) once, when it is created.
+ * {@code fail_reason} is the rail's own failure code a failed payout reports (each rail has its default).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record Faults(long latencyMs, double errorRate, double timeoutRate, double loseConfirmationRate,
         double duplicateConfirmationRate, long amountDriftMinor, double failRate, double returnRate, long returnAfterMs,
-        long settleAfterMs) {
+        long settleAfterMs, String failReason) {
 
-    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
+    private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final long MAX_DELAY_MS = 86_400_000;
 
     /** Every out-of-range value, empty when the set is acceptable. */
@@ -31,6 +34,10 @@ record Faults(long latencyMs, double errorRate, double timeoutRate, double loseC
         delay(errors, "latency_ms", latencyMs);
         delay(errors, "return_after_ms", returnAfterMs);
         delay(errors, "settle_after_ms", settleAfterMs);
+        if (failReason != null && !REASON.matcher(failReason).matches()) {
+            errors.add(new Problem.FieldError(null, null, "fail_reason", "invalid",
+                    "a rail failure code: lower-case letters, digits and _, up to 64"));
+        }
         return errors;
     }
 

@@ -12,9 +12,10 @@ import java.time.Instant;
  * @param detail what the rail was asked to do, in the rail's own terms; a repeated key must carry an equal detail
  * @param drift added to the amount on statements only (a reconciliation fault)
  * @param statementCopies how many times statements list it (2 = a duplicated confirmation)
+ * @param failReason the rail's failure code when it fails, null for the rail's default
  */
 record Payout<D>(String key, String id, D detail, BigDecimal amount, Instant createdAt, Outcome outcome,
-        Duration settleAfter, Duration returnAfter, BigDecimal drift, int statementCopies) {
+        Duration settleAfter, Duration returnAfter, BigDecimal drift, int statementCopies, String failReason) {
 
     enum Outcome { SETTLE, FAIL, RETURN }
 

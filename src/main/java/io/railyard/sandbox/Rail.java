@@ -198,7 +198,8 @@ final class Rail<D> {
                 : roll(f.returnRate()) ? Payout.Outcome.RETURN : Payout.Outcome.SETTLE;
         Payout<D> payout = new Payout<>(key, id, detail, amount, now().truncatedTo(ChronoUnit.MILLIS), outcome,
                 Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
-                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1);
+                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1,
+                outcome == Payout.Outcome.FAIL ? f.failReason() : null);
         byKey.put(key, payout);
         byId.put(id, payout);
         executions.merge(key, 1, Integer::sum);

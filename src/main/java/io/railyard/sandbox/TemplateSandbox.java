@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.http.ResponseEntity;
@@ -140,7 +141,7 @@ class TemplateSandbox extends RailEndpoint {
         view.put("currency", payout.detail().currency());
         view.put("beneficiary", payout.detail().beneficiary());
         if (phase == Payout.Phase.FAILED) {
-            view.put("failure_reason", "beneficiary_account_closed");
+            view.put("failure_reason", Objects.requireNonNullElse(payout.failReason(), "beneficiary_account_closed"));
         } else if (phase == Payout.Phase.RETURNED) {
             view.put("failure_reason", "returned_by_beneficiary_bank");
         }

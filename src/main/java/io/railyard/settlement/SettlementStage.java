@@ -8,6 +8,7 @@ import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.refund.Refunds;
+import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferEntries;
 import io.railyard.transfer.TransferStatus;
@@ -27,12 +28,16 @@ import org.springframework.transaction.annotation.Transactional;
  * {@code settlement.result.apply}); each result is applied once (its id is recorded in the same transaction):
  * <ul>
  * <li>SETTLED: in flight → the rail's settlement account (through FX clearing when currencies differ);</li>
- * <li>FAILED, or RETURNED before settlement: the hold goes back to the partner;</li>
+ * <li>FAILED, or RETURNED before settlement: the hold goes back to the partner; unless the rail refused with a failure
+ * code its connector lists under {@code reroute-on} and the transfer has a fallback rail it has not tried: then it is
+ * rerouted there (SUBMITTED → ROUTED, the hold kept, the refused attempt kept in {@code transfer_reroutes});</li>
  * <li>RETURNED after settlement (a late return): what is not refunded yet is reversed back to the partner, recorded as a
  * RETURN with the rail's reference ({@link Refunds#recordReturn});</li>
  * <li>a result for a refund ({@code refund_id}): handed to {@link Refunds#apply};</li>
  * <li>PENDING: nothing moves, the recheck sweep asks again; UNKNOWN: nothing moves, flagged for review.</li>
  * </ul>
+ * <p>A result from a rail the transfer is no longer on (the rail it was rerouted from) moves nothing; anything but the
+ * refusal itself is flagged for review.</p>
  */
 @Component("settlementStage")
 public class SettlementStage {
@@ -74,6 +79,15 @@ public class SettlementStage {
             log.error("Settlement result {} names an unknown transfer", resultId);
             return;
         }
+        String rail = text(result, "rail");
+        if (rail != null && !rail.equals(transfer.rail())) {
+            if (!"FAILED".equals(outcome) && !"PENDING".equals(outcome)) {
+                log.error("Transfer {} is on {} now, but {} reported it {} ({}): left for review", id, transfer.rail(),
+                        rail, outcome, railStatus);
+                flag(transfer);
+            }
+            return;
+        }
         if (!"PENDING".equals(outcome) && !record(resultId, transfer, outcome, railStatus, reference)) {
             return; // a duplicated confirmation: applied before
         }
@@ -87,7 +101,7 @@ public class SettlementStage {
                 .params(railStatus, reference, id).update();
         switch (outcome) {
             case "SETTLED" -> settle(transfer, reference);
-            case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"));
+            case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference);
             case "RETURNED" -> giveBack(transfer, railStatus, reference, text(result, "failure_code"),
                     text(result, "failure_reason"));
             case "PENDING" -> { } // the recheck sweep asks again
@@ -127,14 +141,43 @@ public class SettlementStage {
         ledger.post(TransferEntries.settlement("transfer.settle", transfer));
     }
 
-    private void fail(Transfer transfer, String code, String reason) {
+    private void fail(Transfer transfer, String code, String reason, String reference) {
         if (!transfer.status().canMoveTo(TransferStatus.FAILED)) {
             flag(transfer);
+            return;
+        }
+        if (reroutable(transfer, code)) {
+            reroute(transfer, code, reason, reference);
             return;
         }
         transfers.transition(transfer.id(), TransferStatus.FAILED, "failed on " + transfer.rail(),
                 Transfers.Changes.failure(code == null ? "rail_failed" : code, reason), null);
         release(transfer);
+    }
+
+    /** A refusal the rail's connector declares reroutable, on a transfer with a fallback rail it has not been on. */
+    private boolean reroutable(Transfer transfer, String code) {
+        String fallback = transfer.fallbackRail();
+        return transfer.status() == TransferStatus.SUBMITTED && fallback != null && !fallback.equals(transfer.rail())
+                && connectors.find(fallback).isPresent() && connectors.reroutes(transfer.rail(), code);
+    }
+
+    /** The rail never paid: the hold stays in flight and the transfer goes to its fallback rail's instruction topic. */
+    private void reroute(Transfer transfer, String code, String reason, String reference) {
+        String fallback = transfer.fallbackRail();
+        jdbc.sql("""
+                insert into transfer_reroutes (transfer_id, from_rail, to_rail, failure_code, failure_reason,
+                    rail_reference, submitted_at)
+                select ?, ?, ?, ?, ?, ?, max(at) from transfer_transitions where transfer_id = ? and to_status = 'SUBMITTED'""")
+                .params(transfer.id(), transfer.rail(), fallback, code, reason, reference, transfer.id()).update();
+        // the fallback rail starts afresh: no reference, status or recheck schedule of the refusing rail carries over
+        jdbc.sql("update transfers set rail_reference = null, rail_status = null, next_attempt_at = null, attempts = 0 "
+                + "where id = ?").param(transfer.id()).update();
+        String why = "rerouted to " + fallback + ": " + transfer.rail() + " refused it (" + code + ")";
+        transfers.transition(transfer.id(), TransferStatus.ROUTED, why,
+                new Transfers.Changes(fallback, null, why, null, null, null, null),
+                TransferRouter.instructionTopic(fallback));
+        log.info("Transfer {}: {}", transfer.id(), why);
     }
 
     private void giveBack(Transfer transfer, String railStatus, String reference, String code, String reason) {

@@ -83,6 +83,21 @@ class ConnectorRegistryTest {
     }
 
     @Test
+    void rerouteOnListsTheRailsOwnRefusalsAndRefusesWhatIsNotAFailureCode() throws IOException {
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.reroutes("circle-usdc", "insufficient_funds")).isTrue();
+        assertThat(registry.reroutes("circle-usdc", "transaction_denied")).as("the recipient's bank said no").isFalse();
+        assertThat(registry.reroutes("pix", "insufficient_funds")).as("pix lists none").isFalse();
+        assertThat(registry.reroutes("circle-usdc", null)).isFalse();
+
+        Path descriptor = home.resolve("connectors/circle-usdc/connector.yaml");
+        Files.writeString(descriptor, Files.readString(descriptor).replace("  - insufficient_funds", "  - 'no money'"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connectors/circle-usdc/connector.yaml")
+                .hasMessageContaining("reroute-on lists 'no money', not a failure code");
+    }
+
+    @Test
     void refundFlowsAreDeclaredByRefundStatusesWithARouteConsumingTheRefundTopic() throws IOException {
         ConnectorRegistry registry = new ConnectorRegistry(home, env);
         assertThat(registry.refunds("pix")).isTrue();

@@ -3,6 +3,8 @@ package io.railyard.connector;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.RailyardApplication;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
@@ -14,6 +16,8 @@ import io.railyard.ops.OpsUsers;
 import io.railyard.partner.Partners;
 import io.railyard.refund.RefundStatus;
 import io.railyard.refund.Refunds;
+import io.railyard.settlement.SettlementStage;
+import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
@@ -27,9 +31,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -37,24 +47,38 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * Adding a rail needs no Java change: connectors/_template copied as a new rail "acme-pay" (with `template` replaced
- * by the rail's name, as its README says), a routing rule pointing at it, and a transfer settles through it in a
- * freshly started hub, then is partly refunded through the template's refund flow.
+ * Adding a rail needs no Java change: connectors/_template copied as two new rails, "acme-pay" and "acme-backup" (with
+ * `template` replaced by the rail's name, as its README says), routing rules pointing at them, in a freshly started
+ * hub. A transfer settles through acme-pay and is partly refunded and reconciled; transfers acme-pay refuses with a
+ * failure code its connector lists under {@code reroute-on} move to their fallback rail, acme-backup, and only those.
  */
 class NewRailFromTemplateTest {
 
-    @TempDir
-    Path home;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String OPS = "Basic " + Base64.getEncoder().encodeToString(
+            "ops-new-rail:ops-new-rail-password".getBytes(StandardCharsets.UTF_8));
 
-    @Test
-    void aRailCopiedFromTheTemplateSettlesATransfer() throws Exception {
+    @TempDir
+    static Path home;
+    private static ConfigurableApplicationContext hub;
+    private static int port;
+    private static String partnerKey;
+    private static Partners.Partner partner;
+    private static Ledger ledger;
+    private static Transfers transfers;
+
+    @BeforeAll
+    static void startHubWithTwoTemplateRails() throws Exception {
         copyTree(Path.of("routes"), home.resolve("routes"));
         copyTree(Path.of("connectors"), home.resolve("connectors"));
-        Path rail = Files.createDirectories(home.resolve("connectors/acme-pay"));
-        for (String file : new String[] {"connector.yaml", "payout.camel.yaml", "refund.camel.yaml",
-                "statement.camel.yaml"}) {
-            Files.writeString(rail.resolve(file),
-                    Files.readString(Path.of("connectors/_template", file)).replace("template", "acme-pay"));
+        for (String name : List.of("acme-pay", "acme-backup")) {
+            Path rail = Files.createDirectories(home.resolve("connectors/" + name));
+            for (String file : new String[] {"connector.yaml", "payout.camel.yaml", "refund.camel.yaml",
+                    "statement.camel.yaml"}) {
+                Files.writeString(rail.resolve(file),
+                        Files.readString(Path.of("connectors/_template", file)).replace("template", name));
+            }
         }
         Files.createDirectories(home.resolve("config"));
         Files.copy(Path.of("config/rails.yaml"), home.resolve("config/rails.yaml"));
@@ -64,75 +88,192 @@ class NewRailFromTemplateTest {
                   - name: mxn-acme
                     match: {currency: MXN}
                     rail: acme-pay
-                  - name: brl-pix
+                  - name: brl-acme-with-backup
                     match: {currency: BRL}
-                    rail: pix
+                    rail: acme-pay
+                    fallback: acme-backup
                 """);
-        int port = freePort();
-        try (ConfigurableApplicationContext hub = new SpringApplicationBuilder(RailyardApplication.class).run(
-                "--railyard.home=" + home, "--server.port=" + port, "--camel.main.name=railyard-new-rail",
+        port = freePort();
+        List<String> args = new ArrayList<>(List.of("--railyard.home=" + home, "--server.port=" + port,
+                "--camel.main.name=railyard-new-rail",
                 // Quartz registers its data sources JVM-wide by scheduler name: another name, or closing this hub
                 // would leave the shared test hub's scheduler with a closed pool
-                "--spring.quartz.scheduler-name=railyard-new-rail",
-                "--railyard.connectors.acme-pay.base-url=http://localhost:" + port + "/sandbox/template/acme-pay",
-                "--railyard.connectors.acme-pay.api-key=acme-sandbox-key")) {
-            Partners partners = hub.getBean(Partners.class);
-            Ledger ledger = hub.getBean(Ledger.class);
-            Partners.Partner partner = partners.create("new-rail-" + UUID.randomUUID());
-            String key = partners.issueKey(partner.id()).key();
-            ledger.post(EntryRequest.move("deposit", "new-rail-" + partner.id(),
-                    AccountKey.house(CurrencyCode.MXN, AccountKind.FUNDING),
-                    AccountKey.partner(partner.id().toString(), CurrencyCode.MXN, AccountKind.AVAILABLE), 10_000));
-
-            HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://localhost:" + port + "/v1/transfers"))
-                    .header("Authorization", "Bearer " + key).header("Idempotency-Key", UUID.randomUUID().toString())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("""
-                            {"amount": "42.00", "currency": "MXN", "reference": "acme-1",
-                             "destination": {"currency": "MXN", "clabe": "032180000118359719", "name": "Ana"}}"""))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-            UUID id = UUID.fromString(created.body().replaceAll(".*\"id\":\"([0-9a-f-]{36})\".*", "$1"));
-
-            Transfers transfers = hub.getBean(Transfers.class);
-            await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(id).status() == TransferStatus.SETTLED);
-            assertThat(transfers.require(id).rail()).isEqualTo("acme-pay");
-            assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
-                    .isEqualTo(4200);
-
-            HttpResponse<String> refund = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://localhost:" + port + "/v1/transfers/" + id + "/refunds"))
-                    .header("Authorization", "Bearer " + key).header("Idempotency-Key", UUID.randomUUID().toString())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"amount\": \"12.00\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(refund.statusCode()).as(refund.body()).isEqualTo(201);
-            UUID refundId = UUID.fromString(refund.body().replaceAll("^\\{\"id\":\"([0-9a-f-]{36})\".*", "$1"));
-            Refunds refunds = hub.getBean(Refunds.class);
-            await().atMost(Duration.ofSeconds(30)).until(() -> refunds.require(refundId).status()
-                    == RefundStatus.SUCCEEDED);
-            assertThat(refunds.require(refundId).railReference()).startsWith("rf_");
-            assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
-                    .isEqualTo(3000);
-            assertThat(ledger.balance(AccountKey.partner(partner.id().toString(), CurrencyCode.MXN,
-                    AccountKind.AVAILABLE))).isEqualTo(10_000 - 4200 + 1200);
-            LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
-
-            // its statement route (copied from the template too) reconciles it: matched by the rail's payout id
-            hub.getBean(OpsUsers.class).save("ops-new-rail", "ops-new-rail-password");
-            Instant submitted = Instant.now().minusSeconds(120);
-            HttpResponse<String> run = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://localhost:" + port + "/v1/reconciliation/runs"))
-                    .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                            "ops-new-rail:ops-new-rail-password".getBytes(StandardCharsets.UTF_8)))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"rail\": \"acme-pay\", \"from\": \"" + submitted
-                            + "\", \"to\": \"" + Instant.now().plusSeconds(1) + "\"}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(run.statusCode()).as(run.body()).isEqualTo(201);
-            assertThat(run.body()).contains("\"matched_transfers\":1", "\"discrepancies\":0", "\"rail_reference\":1");
+                "--spring.quartz.scheduler-name=railyard-new-rail"));
+        for (String name : List.of("acme-pay", "acme-backup")) {
+            args.add("--railyard.connectors." + name + ".base-url=http://localhost:" + port + "/sandbox/template/" + name);
+            args.add("--railyard.connectors." + name + ".api-key=" + name + "-sandbox-key");
         }
+        hub = new SpringApplicationBuilder(RailyardApplication.class).run(args.toArray(String[]::new));
+        ledger = hub.getBean(Ledger.class);
+        transfers = hub.getBean(Transfers.class);
+        hub.getBean(OpsUsers.class).save("ops-new-rail", "ops-new-rail-password");
+        Partners partners = hub.getBean(Partners.class);
+        partner = partners.create("new-rail-" + UUID.randomUUID());
+        partnerKey = partners.issueKey(partner.id()).key();
+        for (CurrencyCode currency : List.of(CurrencyCode.MXN, CurrencyCode.BRL)) {
+            ledger.post(EntryRequest.move("deposit", "new-rail-" + currency, AccountKey.house(currency,
+                    AccountKind.FUNDING), account(currency, AccountKind.AVAILABLE), 10_000));
+        }
+    }
+
+    @AfterAll
+    static void stopHub() {
+        if (hub != null) {
+            hub.close();
+        }
+    }
+
+    @BeforeEach
+    void railsWithoutFaults() throws Exception {
+        for (String rail : List.of("acme-pay", "acme-backup")) {
+            assertThat(send("DELETE", "/v1/ops/sandbox/" + rail + "/faults", OPS, null).statusCode()).isEqualTo(204);
+        }
+    }
+
+    @Test
+    void aRailCopiedFromTheTemplateSettlesRefundsAndReconcilesATransfer() throws Exception {
+        Instant submitted = Instant.now().minusSeconds(120);
+        UUID id = transfer("""
+                {"amount": "42.00", "currency": "MXN", "reference": "acme-1",
+                 "destination": {"currency": "MXN", "clabe": "032180000118359719", "name": "Ana"}}""");
+        await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(id).status() == TransferStatus.SETTLED);
+        assertThat(transfers.require(id).rail()).isEqualTo("acme-pay");
+        assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
+                .isEqualTo(4200);
+
+        HttpResponse<String> refund = send("POST", "/v1/transfers/" + id + "/refunds", "Bearer " + partnerKey,
+                "{\"amount\": \"12.00\"}");
+        assertThat(refund.statusCode()).as(refund.body()).isEqualTo(201);
+        UUID refundId = UUID.fromString(JSON.readTree(refund.body()).path("id").asText());
+        Refunds refunds = hub.getBean(Refunds.class);
+        await().atMost(Duration.ofSeconds(30)).until(() -> refunds.require(refundId).status()
+                == RefundStatus.SUCCEEDED);
+        assertThat(refunds.require(refundId).railReference()).startsWith("rf_");
+        assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.MXN, AccountKind.SETTLEMENT)))
+                .isEqualTo(3000);
+        assertThat(ledger.balance(account(CurrencyCode.MXN, AccountKind.AVAILABLE))).isEqualTo(10_000 - 4200 + 1200);
+        LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
+
+        // its statement route (copied from the template too) reconciles it: matched by the rail's payout id
+        JsonNode run = reconcile("acme-pay", submitted);
+        assertThat(run.path("matched_transfers").asInt()).isPositive();
+        assertThat(run.path("discrepancies").asInt()).isZero();
+    }
+
+    @Test
+    void aRefusalTheConnectorListsUnderRerouteOnMovesTheTransferToItsFallbackRailOnce() throws Exception {
+        Instant submitted = Instant.now().minusSeconds(1);
+        faults("acme-pay", "insufficient_funds");
+        long backupBefore = ledger.balance(AccountKey.rail("acme-backup", CurrencyCode.BRL, AccountKind.SETTLEMENT));
+        UUID rerouted = transfer(pixTransfer("20.00", "reroute-1"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(rerouted).status().isFinal());
+
+        Transfer settled = transfers.require(rerouted);
+        assertThat(settled.status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(settled.rail()).isEqualTo("acme-backup");
+        assertThat(path(rerouted)).containsSubsequence("ACCEPTED", "ROUTED", "SUBMITTED", "ROUTED", "SUBMITTED",
+                "SETTLED");
+        assertThat(reasons(rerouted)).anySatisfy(reason ->
+                assertThat(reason).isEqualTo("rerouted to acme-backup: acme-pay refused it (insufficient_funds)"));
+        // each rail saw the idempotency key once: acme-pay refused it, acme-backup paid it
+        assertThat(executions("acme-pay", rerouted)).isEqualTo(1);
+        assertThat(executions("acme-backup", rerouted)).isEqualTo(1);
+        assertThat(ledger.balance(AccountKey.rail("acme-backup", CurrencyCode.BRL, AccountKind.SETTLEMENT)))
+                .isEqualTo(backupBefore + 2000);
+        assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT))).isZero();
+
+        // a late word from the rail it left moves nothing and is flagged for review
+        hub.getBean(SettlementStage.class).apply(JSON.writeValueAsString(Map.of("result_id",
+                "acme-pay:" + rerouted + ":SETTLED", "transfer_id", rerouted.toString(), "rail", "acme-pay",
+                "outcome", "SETTLED", "rail_status", "PAID")));
+        assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT))).isZero();
+        assertThat(hub.getBean(JdbcClient.class).sql("select needs_review from transfers where id = ?")
+                .param(rerouted).query(Boolean.class).single()).isTrue();
+
+        // a refusal for the beneficiary's reason is final: no reroute
+        faults("acme-pay", "beneficiary_account_closed");
+        UUID refused = transfer(pixTransfer("3.00", "reroute-2"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(refused).status().isFinal());
+        assertThat(transfers.require(refused).status()).isEqualTo(TransferStatus.FAILED);
+        assertThat(transfers.require(refused).rail()).isEqualTo("acme-pay");
+        assertThat(executions("acme-backup", refused)).isZero();
+
+        // the fallback refusing too ends it there: once, never back
+        faults("acme-pay", "insufficient_funds");
+        faults("acme-backup", "insufficient_funds");
+        UUID twice = transfer(pixTransfer("4.00", "reroute-3"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> transfers.require(twice).status().isFinal());
+        assertThat(transfers.require(twice).status()).isEqualTo(TransferStatus.FAILED);
+        assertThat(transfers.require(twice).rail()).isEqualTo("acme-backup");
+        assertThat(executions("acme-pay", twice)).isEqualTo(1);
+        assertThat(executions("acme-backup", twice)).isEqualTo(1);
+
+        // money: what settled went to acme-backup, every hold of a failed transfer came back
+        assertThat(ledger.balance(account(CurrencyCode.BRL, AccountKind.IN_FLIGHT))).isZero();
+        LedgerInvariants.assertHold(hub.getBean(JdbcClient.class));
+
+        // both rails' statements reconcile without a false discrepancy: acme-pay's refusals match the refused attempts
+        for (String rail : List.of("acme-pay", "acme-backup")) {
+            JsonNode run = reconcile(rail, submitted);
+            assertThat(run.path("discrepancies").asInt()).as(rail + ": " + run).isZero();
+        }
+    }
+
+    private static String pixTransfer(String amount, String reference) {
+        return """
+                {"amount": "%s", "currency": "BRL", "reference": "%s",
+                 "destination": {"currency": "BRL", "pix_key": "ana@example.com", "name": "Ana"}}"""
+                .formatted(amount, reference);
+    }
+
+    private static UUID transfer(String body) throws Exception {
+        HttpResponse<String> created = send("POST", "/v1/transfers", "Bearer " + partnerKey, body);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return UUID.fromString(JSON.readTree(created.body()).path("id").asText());
+    }
+
+    private static void faults(String rail, String failReason) throws Exception {
+        HttpResponse<String> set = send("PUT", "/v1/ops/sandbox/" + rail + "/faults", OPS,
+                "{\"fail_rate\": 1, \"fail_reason\": \"" + failReason + "\"}");
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    }
+
+    private static int executions(String rail, UUID transfer) throws Exception {
+        JsonNode view = JSON.readTree(send("GET", "/v1/ops/sandbox/" + rail + "/executions", OPS, null).body());
+        return view.path("by_key").path(transfer.toString()).asInt();
+    }
+
+    private static JsonNode reconcile(String rail, Instant from) throws Exception {
+        HttpResponse<String> run = send("POST", "/v1/reconciliation/runs", OPS, "{\"rail\": \"" + rail
+                + "\", \"from\": \"" + from + "\", \"to\": \"" + Instant.now().plusSeconds(1) + "\"}");
+        assertThat(run.statusCode()).as(run.body()).isEqualTo(201);
+        return JSON.readTree(run.body());
+    }
+
+    private static List<String> path(UUID transfer) {
+        return hub.getBean(JdbcClient.class).sql("select to_status from transfer_transitions where transfer_id = ? "
+                + "order by id").param(transfer).query(String.class).list();
+    }
+
+    private static List<String> reasons(UUID transfer) {
+        return hub.getBean(JdbcClient.class).sql("select reason from transfer_transitions where transfer_id = ? "
+                + "order by id").param(transfer).query(String.class).list();
+    }
+
+    private static AccountKey account(CurrencyCode currency, AccountKind kind) {
+        return AccountKey.partner(partner.id().toString(), currency, kind);
+    }
+
+    private static HttpResponse<String> send(String method, String path, String authorization, String body)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Authorization", authorization).header("Idempotency-Key", UUID.randomUUID().toString())
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -22,7 +22,7 @@ class TransferStatusTest {
             ACCEPTED, EnumSet.of(ROUTED, FAILED, CANCELLED),
             ROUTED, EnumSet.of(QUEUED, SUBMITTED, FAILED, CANCELLED),
             QUEUED, EnumSet.of(ROUTED, SUBMITTED, FAILED, CANCELLED),
-            SUBMITTED, EnumSet.of(SETTLED, FAILED, RETURNED),
+            SUBMITTED, EnumSet.of(ROUTED, SETTLED, FAILED, RETURNED),
             SETTLED, EnumSet.of(RETURNED),
             FAILED, EnumSet.noneOf(TransferStatus.class),
             RETURNED, EnumSet.noneOf(TransferStatus.class),

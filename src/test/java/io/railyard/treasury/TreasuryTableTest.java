@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,20 +19,23 @@ import org.junit.jupiter.api.io.TempDir;
 class TreasuryTableTest {
 
     private static final Map<String, ConnectorDescriptor> CONNECTORS = Map.of(
-            "pix", new ConnectorDescriptor("pix", "Pix", List.of("BRL"), Map.of(), Map.of(), Map.of()),
-            "circle-usdc", new ConnectorDescriptor("circle-usdc", "Circle", List.of("USDC", "USD"), Map.of(),
-                    Map.of(), Map.of()));
+            "pix", connector("pix", "BRL"),
+            "circle-usdc", connector("circle-usdc", "USDC", "USD"));
 
     @TempDir
     Path dir;
 
+    private static ConnectorDescriptor connector(String rail, String... currencies) {
+        return new ConnectorDescriptor(rail, rail, List.of(currencies), Map.of(), Map.of(), Map.of(), Set.of());
+    }
+
     @Test
     void theShippedTableIsValid() {
         TreasuryTable table = TreasuryTable.load(Path.of("config/treasury.yaml"), Map.of(
-                "pix", new ConnectorDescriptor("pix", "", List.of("BRL"), Map.of(), Map.of(), Map.of()),
-                "spei", new ConnectorDescriptor("spei", "", List.of("MXN"), Map.of(), Map.of(), Map.of()),
-                "circle-usdc", new ConnectorDescriptor("circle-usdc", "", List.of("USDC", "USD"), Map.of(), Map.of(), Map.of()),
-                "base-usdc", new ConnectorDescriptor("base-usdc", "", List.of("USDC"), Map.of(), Map.of(), Map.of())));
+                "pix", connector("pix", "BRL"),
+                "spei", connector("spei", "MXN"),
+                "circle-usdc", connector("circle-usdc", "USDC", "USD"),
+                "base-usdc", connector("base-usdc", "USDC")));
         assertThat(table.thresholds()).hasSize(5);
         assertThat(table.projectionHorizon()).isEqualTo(Duration.ofHours(1));
         assertThat(table.thresholds("pix", CurrencyCode.BRL)).get()
