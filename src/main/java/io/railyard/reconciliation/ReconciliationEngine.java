@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -58,6 +59,7 @@ public class ReconciliationEngine {
     private final DataSource dataSource;
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    private final TransactionTemplate ownTransaction;
     private final ReconciliationSettings settings;
     private final ReconStatement statements;
     private final Discrepancies discrepancies;
@@ -72,6 +74,9 @@ public class ReconciliationEngine {
         this.dataSource = dataSource;
         this.jdbc = jdbc;
         this.tx = tx;
+        // a failed run is recorded even when the caller's transaction (an Idempotency-Key's) rolls back
+        this.ownTransaction = new TransactionTemplate(tx.getTransactionManager());
+        this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.settings = settings;
         this.statements = statements;
         this.discrepancies = discrepancies;
@@ -496,14 +501,14 @@ public class ReconciliationEngine {
 
     private void recordFailure(RunRequest request, RuntimeException e, long startedNanos) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        jdbc.sql("""
+        ownTransaction.executeWithoutResult(status -> jdbc.sql("""
                 insert into reconciliation_runs (id, rail, period_from, period_to, dry_run, trigger, requested_by, status,
                     error, duration_ms, finished_at)
                 values (?, ?, ?, ?, ?, ?, ?, 'FAILED', ?, ?, clock_timestamp())""")
                 .params(UUID.randomUUID(), request.rail(), Timestamp.from(request.from()), Timestamp.from(request.to()),
                         request.dryRun(), request.trigger(), request.actor(),
                         message.substring(0, Math.min(2000, message.length())),
-                        (System.nanoTime() - startedNanos) / 1_000_000).update();
+                        (System.nanoTime() - startedNanos) / 1_000_000).update());
         Counter.builder("railyard.reconciliation.runs.failed").tag("rail", request.rail()).register(meters)
                 .increment();
         log.warn("Reconciliation of {} [{}, {}) failed: {}", request.rail(), request.from(), request.to(), message);

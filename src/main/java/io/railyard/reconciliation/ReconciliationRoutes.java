@@ -88,7 +88,7 @@ class ReconciliationRoutes extends RouteBuilder {
                     .description("The audit trail of the workflow; query: since, limit, format=csv")
                     .to("direct:recon.api.audit");
 
-        handle("run-create", this::create);
+        handle("run-create", idempotency.optional(this::create));
         handle("run-list", this::runs);
         handle("run-get", exchange -> bodies.respond(exchange, 200, run(exchange)));
         handle("discrepancy-list", this::discrepancyList);

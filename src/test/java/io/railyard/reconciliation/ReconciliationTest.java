@@ -162,6 +162,26 @@ class ReconciliationTest extends HubTest {
     }
 
     @Test
+    void aRunRequestedAgainWithItsIdempotencyKeyIsReplayedNotRunTwice() {
+        Map<String, Object> body = Map.of("rail", "spei", "from", start().toString(),
+                "to", Instant.now().plusSeconds(1).toString());
+        String key = UUID.randomUUID().toString();
+        long runs = jdbc.sql("select count(*) from reconciliation_runs").query(Long.class).single();
+        Reply first = call("POST", "/v1/reconciliation/runs").asOps().header("Idempotency-Key", key).json(body).send();
+        Reply again = call("POST", "/v1/reconciliation/runs").asOps().header("Idempotency-Key", key).json(body).send();
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        assertThat(again.status()).isEqualTo(201);
+        assertThat(again.header("Idempotent-Replayed")).isEqualTo("true");
+        assertThat(again.json().get("id")).isEqualTo(first.json().get("id"));
+        assertThat(jdbc.sql("select count(*) from reconciliation_runs").query(Long.class).single()).isEqualTo(runs + 1);
+
+        Reply other = call("POST", "/v1/reconciliation/runs").asOps().header("Idempotency-Key", key)
+                .json(Map.of("rail", "pix", "from", body.get("from"), "to", body.get("to"))).send();
+        assertThat(other.status()).isEqualTo(422);
+        assertThat(other.json().get("code").asText()).isEqualTo("idempotency_key_reused");
+    }
+
+    @Test
     void theWorkflowIsAuditedAndAdjustmentsBalance() {
         TestPartner partner = newPartner("100 BRL");
         Instant from = start();
