@@ -2,9 +2,6 @@ package io.railyard.webhook;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.stereotype.Component;
 
@@ -45,26 +42,5 @@ class RetrySchedule {
             }
         }
         return settings.compress(delay);
-    }
-
-    /** A {@code Retry-After} value (delay-seconds or an HTTP date) as a delay from {@code now}; null if absent/invalid. */
-    static Duration parseRetryAfter(String value, Instant now) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        String trimmed = value.trim();
-        if (trimmed.chars().allMatch(Character::isDigit)) {
-            try {
-                return Duration.ofSeconds(Long.parseLong(trimmed));
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        try {
-            Duration until = Duration.between(now, ZonedDateTime.parse(trimmed, DateTimeFormatter.RFC_1123_DATE_TIME));
-            return until.isNegative() ? Duration.ZERO : until;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.railyard.webhook;
 
+import io.railyard.api.RetryAfter;
 import io.railyard.webhook.verify.WebhookVerifier;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
@@ -116,7 +117,7 @@ class WebhookSender implements DisposableBean {
             }
             return new Outcome(attemptedAt, message.url(), headers, response.statusCode(),
                     responseHeaders(response.headers()), response.body(), latency, null,
-                    RetrySchedule.parseRetryAfter(response.headers().firstValue("retry-after").orElse(null),
+                    RetryAfter.parse(response.headers().firstValue("retry-after").orElse(null),
                             Instant.now()));
         });
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.railyard.api.ApiProblem;
+import io.railyard.api.RetryAfter;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,12 +56,12 @@ class WebhookUnitsTest {
         assertThat(schedule.delayAfter(1, Duration.ofSeconds(1))).isLessThan(Duration.ofMinutes(6));
         assertThat(schedule.delayAfter(1, Duration.ofDays(3))).isEqualTo(Duration.ofHours(12));
         Instant now = Instant.parse("2025-01-01T10:00:00Z");
-        assertThat(RetrySchedule.parseRetryAfter("120", now)).isEqualTo(Duration.ofSeconds(120));
-        assertThat(RetrySchedule.parseRetryAfter("Wed, 01 Jan 2025 10:30:00 GMT", now))
+        assertThat(RetryAfter.parse("120", now)).isEqualTo(Duration.ofSeconds(120));
+        assertThat(RetryAfter.parse("Wed, 01 Jan 2025 10:30:00 GMT", now))
                 .isEqualTo(Duration.ofMinutes(30));
-        assertThat(RetrySchedule.parseRetryAfter("Wed, 01 Jan 2025 09:30:00 GMT", now)).isEqualTo(Duration.ZERO);
-        assertThat(RetrySchedule.parseRetryAfter("soon", now)).isNull();
-        assertThat(RetrySchedule.parseRetryAfter(null, now)).isNull();
+        assertThat(RetryAfter.parse("Wed, 01 Jan 2025 09:30:00 GMT", now)).isEqualTo(Duration.ZERO);
+        assertThat(RetryAfter.parse("soon", now)).isNull();
+        assertThat(RetryAfter.parse(null, now)).isNull();
     }
 
     @Test
