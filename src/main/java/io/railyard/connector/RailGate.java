@@ -153,7 +153,9 @@ public class RailGate {
 
     /**
      * Turns the rail's answer (properties {@code railyardRailStatus}, {@code railyardRailReference}, optional
-     * {@code railyardFailureCode} / {@code railyardFailureReason}) into the settlement result message in the body.
+     * {@code railyardFailureCode} / {@code railyardFailureReason}, and {@code railyardReturnedAmount}: how much of a
+     * settled payout the rail has given back so far, for a rail that returns in part) into the settlement result
+     * message in the body.
      */
     public void result(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
@@ -162,8 +164,11 @@ public class RailGate {
                 : outcome(exchange);
         String transferId = exchange.getProperty("railyardTransferId", String.class);
         String refundId = exchange.getProperty("railyardRefundId", String.class);
+        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
+        returned = returned == null || returned.isBlank() ? null : returned;
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome);
+        result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome
+                + (returned == null ? "" : ":returned:" + returned));
         result.put("transfer_id", transferId);
         if (refundId != null) {
             result.put("refund_id", refundId);
@@ -174,6 +179,7 @@ public class RailGate {
         result.put("rail_reference", exchange.getProperty("railyardRailReference", String.class));
         result.put("failure_code", exchange.getProperty("railyardFailureCode", String.class));
         result.put("failure_reason", exchange.getProperty("railyardFailureReason", String.class));
+        result.put("returned_amount", returned);
         result.put("observed_at", Instant.now().toString());
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader("kafka.KEY", transferId);

@@ -216,22 +216,40 @@ public class Refunds {
 
     /**
      * A return the rail initiated after the transfer settled (SPEI Devuelta, Pix devolução, Circle
-     * transaction_returned): what is not refunded or being refunded yet goes back to the partner, recorded as a RETURN
-     * with the rail's reference, and the transfer is RETURNED ({@code transfer.returned}). False when nothing is left to
-     * return (the caller flags it for review).
+     * transaction_returned), recorded as a RETURN with the rail's reference. {@code returnedSoFar} is how much the rail
+     * says it has given back of the payout in all (destination minor units), for a rail that returns in part; null
+     * when the return takes what is left. The part not recorded yet goes back to the partner; once nothing is left
+     * unrefunded the transfer is RETURNED ({@code transfer.returned}), before that it stays SETTLED and the partial
+     * return is announced as {@code transfer.partially_returned}. False when the rail returns more than is left (the
+     * caller flags it for review); a return already recorded is not recorded again.
      */
     @Transactional
-    public boolean recordReturn(Transfer settled, String railStatus, String reference, String code, String reason) {
+    public boolean recordReturn(Transfer settled, Long returnedSoFar, String railStatus, String reference, String code,
+            String reason) {
         long[] refunded = jdbc.sql("""
                 select refunded_minor, refunded_destination_minor from transfers where id = ? for update""")
                 .param(settled.id()).query((rs, n) -> new long[] {rs.getLong(1), rs.getLong(2)}).single();
         long remaining = settled.sourceAmountMinor() - refunded[0];
         long remainingDestination = settled.destinationAmountMinor() - refunded[1];
-        if (remaining <= 0 || remainingDestination <= 0) {
-            log.warn("Transfer {}: {} reports a return but nothing remains unrefunded: left for review", settled.id(),
+        long newlyReturned = remainingDestination;
+        if (returnedSoFar != null) {
+            long recorded = jdbc.sql("""
+                    select coalesce(sum(destination_amount_minor), 0) from refunds
+                    where transfer_id = ? and kind = 'RETURN'""").param(settled.id()).query(Long.class).single();
+            newlyReturned = returnedSoFar - recorded;
+            if (newlyReturned <= 0) {
+                return true; // this much was recorded before: the rail is repeating itself
+            }
+        }
+        if (remaining <= 0 || remainingDestination <= 0 || newlyReturned > remainingDestination) {
+            log.warn("Transfer {}: {} reports a return of more than remains unrefunded: left for review", settled.id(),
                     settled.rail());
             return false;
         }
+        boolean whole = newlyReturned == remainingDestination;
+        // the source side of a part, in proportion (rounded down: what is left goes with the last part)
+        long source = whole ? remaining : BigInteger.valueOf(remaining).multiply(BigInteger.valueOf(newlyReturned))
+                .divide(BigInteger.valueOf(remainingDestination)).longValueExact();
         UUID id = UUID.randomUUID();
         jdbc.sql("""
                 insert into refunds (id, transfer_id, partner_id, kind, status, rail, currency, amount_minor,
@@ -239,16 +257,21 @@ public class Refunds {
                     failure_reason, completed_at)
                 values (?, ?, ?, 'RETURN', 'SUCCEEDED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, clock_timestamp())""")
                 .params(id, settled.id(), settled.partnerId(), settled.rail(), settled.sourceCurrency().name(),
-                        remaining, settled.destinationCurrency().name(), remainingDestination,
+                        source, settled.destinationCurrency().name(), newlyReturned,
                         reason == null ? "returned by " + settled.rail() : reason, reference, railStatus, code, reason)
                 .update();
-        reserve(settled.id(), remaining, remainingDestination);
-        transfers.transition(settled.id(), TransferStatus.RETURNED, "returned by " + settled.rail(),
-                Transfers.Changes.failure(code == null ? "returned" : code, reason), null);
-        jdbc.sql("update transfers set next_attempt_at = null, return_watch_until = null where id = ?")
-                .param(settled.id()).update();
+        reserve(settled.id(), source, newlyReturned);
+        if (whole) {
+            transfers.transition(settled.id(), TransferStatus.RETURNED, "returned by " + settled.rail(),
+                    Transfers.Changes.failure(code == null ? "returned" : code, reason), null);
+            jdbc.sql("update transfers set next_attempt_at = null, return_watch_until = null where id = ?")
+                    .param(settled.id()).update();
+        } else {
+            outbox.append(EVENTS_TOPIC, settled.id().toString(), "transfer.partially_returned",
+                    RefundViews.of(require(id)));
+        }
         ledger.post(TransferEntries.reversal("transfer.return", settled.id().toString(), " (return " + id + ")",
-                settled, remaining, remainingDestination));
+                settled, source, newlyReturned));
         return true;
     }
 

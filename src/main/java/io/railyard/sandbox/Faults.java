@@ -11,14 +11,15 @@ import java.util.regex.Pattern;
  * What ops injected into one rail (PUT replaces the whole set; omitted fields are 0). Rates are probabilities in [0, 1]:
  * the transport faults ({@code error}, {@code timeout}, {@code lose_confirmation}) are rolled per request, the fate of a
  * payout ({@code fail}, {@code return}, {@code duplicate_confirmation}, drift and delays) once, when it is created.
- * {@code fail_reason} is the rail's own failure code a failed payout reports (each rail has its default).
+ * {@code fail_reason} is the rail's own failure code a failed payout reports (each rail has its default);
+ * {@code return_share} the part of a returned payout that comes back (0, the default, means all of it).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record Faults(long latencyMs, double errorRate, double timeoutRate, double loseConfirmationRate,
         double duplicateConfirmationRate, long amountDriftMinor, double failRate, double returnRate, long returnAfterMs,
-        long settleAfterMs, String failReason) {
+        long settleAfterMs, String failReason, double returnShare) {
 
-    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
+    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, 0);
     private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final long MAX_DELAY_MS = 86_400_000;
 
@@ -31,6 +32,7 @@ record Faults(long latencyMs, double errorRate, double timeoutRate, double loseC
         rate(errors, "duplicate_confirmation_rate", duplicateConfirmationRate);
         rate(errors, "fail_rate", failRate);
         rate(errors, "return_rate", returnRate);
+        rate(errors, "return_share", returnShare);
         delay(errors, "latency_ms", latencyMs);
         delay(errors, "return_after_ms", returnAfterMs);
         delay(errors, "settle_after_ms", settleAfterMs);

@@ -13,9 +13,11 @@ import java.time.Instant;
  * @param drift added to the amount on statements only (a reconciliation fault)
  * @param statementCopies how many times statements list it (2 = a duplicated confirmation)
  * @param failReason the rail's failure code when it fails, null for the rail's default
+ * @param returnedPart what a partial return gives back, null when a return takes the whole payout
  */
 record Payout<D>(String key, String id, D detail, BigDecimal amount, Instant createdAt, Outcome outcome,
-        Duration settleAfter, Duration returnAfter, BigDecimal drift, int statementCopies, String failReason) {
+        Duration settleAfter, Duration returnAfter, BigDecimal drift, int statementCopies, String failReason,
+        BigDecimal returnedPart) {
 
     enum Outcome { SETTLE, FAIL, RETURN }
 

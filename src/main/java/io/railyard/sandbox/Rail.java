@@ -1,6 +1,7 @@
 package io.railyard.sandbox;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -199,11 +200,18 @@ final class Rail<D> {
         Payout<D> payout = new Payout<>(key, id, detail, amount, now().truncatedTo(ChronoUnit.MILLIS), outcome,
                 Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
                 BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1,
-                outcome == Payout.Outcome.FAIL ? f.failReason() : null);
+                outcome == Payout.Outcome.FAIL ? f.failReason() : null,
+                outcome == Payout.Outcome.RETURN ? part(amount, f.returnShare()) : null);
         byKey.put(key, payout);
         byId.put(id, payout);
         executions.merge(key, 1, Integer::sum);
         return payout;
+    }
+
+    /** {@code share} of {@code amount}, rounded down; null when that is nothing or everything (a whole return). */
+    private static BigDecimal part(BigDecimal amount, double share) {
+        BigDecimal part = amount.multiply(BigDecimal.valueOf(share)).setScale(amount.scale(), RoundingMode.DOWN);
+        return part.signum() > 0 && part.compareTo(amount) < 0 ? part : null;
     }
 
     private synchronized RailRefund<D> executeRefund(Payout<D> original, String key, BigDecimal amount,
@@ -215,12 +223,15 @@ final class Rail<D> {
             }
             return existing;
         }
-        if (original.phase(now()) != Payout.Phase.SETTLED) {
-            throw RailError.invalid("payout", "is " + original.phase(now()).name().toLowerCase()
+        Payout.Phase phase = original.phase(now());
+        boolean partlyReturned = phase == Payout.Phase.RETURNED && original.returnedPart() != null;
+        if (phase != Payout.Phase.SETTLED && !partlyReturned) {
+            throw RailError.invalid("payout", "is " + phase.name().toLowerCase()
                     + ": only a settled payout can be refunded");
         }
         BigDecimal taken = refundsOf(original).stream().filter(r -> r.phase(now()) != Payout.Phase.FAILED)
-                .map(RailRefund::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+                .map(RailRefund::amount).reduce(partlyReturned ? original.returnedPart() : BigDecimal.ZERO,
+                        BigDecimal::add);
         if (taken.add(amount).compareTo(original.amount()) > 0) {
             throw RailError.invalid("amount", "exceeds what remains refundable ("
                     + original.amount().subtract(taken).toPlainString() + ")");

@@ -20,7 +20,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The generic rail behind {@code connectors/_template}: any rail name gets its own simulator (state, faults, counts)
- * with a plain REST payout API. Statuses PENDING → PAID | REJECTED, and REVERSED for a late return. A paid payout is
+ * with a plain REST payout API. Statuses PENDING → PAID | REJECTED, and REVERSED for a late return (PARTIALLY_REVERSED
+ * with its {@code returned_amount} when only part came back). A paid payout is
  * refunded with POST {@code /payouts/{id}/refunds} (idempotent on {@code idempotency_key}), read with GET
  * {@code /payouts/{id}/refunds/{refundId}}: PENDING → REFUNDED | REJECTED.
  */
@@ -135,13 +136,15 @@ class TemplateSandbox extends RailEndpoint {
             case PENDING -> "PENDING";
             case SETTLED -> "PAID";
             case FAILED -> "REJECTED";
-            case RETURNED -> "REVERSED";
+            case RETURNED -> payout.returnedPart() == null ? "REVERSED" : "PARTIALLY_REVERSED";
         });
         view.put("amount", amount.toPlainString());
         view.put("currency", payout.detail().currency());
         view.put("beneficiary", payout.detail().beneficiary());
         if (phase == Payout.Phase.FAILED) {
             view.put("failure_reason", Objects.requireNonNullElse(payout.failReason(), "beneficiary_account_closed"));
+        } else if (phase == Payout.Phase.RETURNED && payout.returnedPart() != null) {
+            view.put("returned_amount", payout.returnedPart().toPlainString());
         } else if (phase == Payout.Phase.RETURNED) {
             view.put("failure_reason", "returned_by_beneficiary_bank");
         }

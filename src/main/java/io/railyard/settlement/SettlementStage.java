@@ -14,6 +14,7 @@ import io.railyard.transfer.TransferEntries;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -32,7 +33,8 @@ import org.springframework.transaction.annotation.Transactional;
  * code its connector lists under {@code reroute-on} and the transfer has a fallback rail it has not tried: then it is
  * rerouted there (SUBMITTED → ROUTED, the hold kept, the refused attempt kept in {@code transfer_reroutes});</li>
  * <li>RETURNED after settlement (a late return): what is not refunded yet is reversed back to the partner, recorded as a
- * RETURN with the rail's reference ({@link Refunds#recordReturn});</li>
+ * RETURN with the rail's reference ({@link Refunds#recordReturn}); a result with {@code returned_amount} (a rail that
+ * returns in part) reverses only the part not recorded yet;</li>
  * <li>a result for a refund ({@code refund_id}): handed to {@link Refunds#apply};</li>
  * <li>PENDING: nothing moves, the recheck sweep asks again; UNKNOWN: nothing moves, flagged for review.</li>
  * </ul>
@@ -99,6 +101,18 @@ public class SettlementStage {
         }
         jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
                 .params(railStatus, reference, id).update();
+        String returned = text(result, "returned_amount");
+        if (returned != null && "SETTLED".equals(outcome)) {
+            if (transfer.status() == TransferStatus.SUBMITTED) { // settled, and part already came back
+                settle(transfer, reference);
+                transfer = transfers.require(id);
+            }
+            if (transfer.status() == TransferStatus.SETTLED) {
+                returnedInPart(transfer, returned, railStatus, reference, text(result, "failure_code"),
+                        text(result, "failure_reason"));
+            }
+            return;
+        }
         switch (outcome) {
             case "SETTLED" -> settle(transfer, reference);
             case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference);
@@ -155,6 +169,23 @@ public class SettlementStage {
         release(transfer);
     }
 
+    /** The rail says how much of the settled payout it has given back so far: each new part is returned once. */
+    private void returnedInPart(Transfer transfer, String returned, String railStatus, String reference, String code,
+            String reason) {
+        long returnedSoFar;
+        try {
+            returnedSoFar = transfer.destinationCurrency().toMinor(new BigDecimal(returned));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            log.warn("Transfer {}: {} reports a returned amount '{}' that is not an amount of {}: left for review",
+                    transfer.id(), transfer.rail(), returned, transfer.destinationCurrency());
+            flag(transfer);
+            return;
+        }
+        if (!refunds.recordReturn(transfer, returnedSoFar, railStatus, reference, code, reason)) {
+            flag(transfer);
+        }
+    }
+
     /** A refusal the rail's connector declares reroutable, on a transfer with a fallback rail it has not been on. */
     private boolean reroutable(Transfer transfer, String code) {
         String fallback = transfer.fallbackRail();
@@ -186,7 +217,7 @@ public class SettlementStage {
             return;
         }
         if (transfer.status() == TransferStatus.SETTLED) {
-            if (!refunds.recordReturn(transfer, railStatus, reference, code, reason)) {
+            if (!refunds.recordReturn(transfer, null, railStatus, reference, code, reason)) {
                 flag(transfer);
             }
             return;

@@ -20,7 +20,7 @@ public final class WebhookEventTypes {
     /** The public event types, in documentation order. */
     public static final List<String> ALL = List.of(
             "transfer.accepted", "transfer.routed", "transfer.queued", "transfer.submitted", "transfer.settled",
-            "transfer.failed", "transfer.returned", "transfer.cancelled",
+            "transfer.failed", "transfer.returned", "transfer.partially_returned", "transfer.cancelled",
             "refund.succeeded", "refund.failed",
             "batch.completed",
             "reconciliation.discrepancy",

@@ -50,7 +50,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * Adding a rail needs no Java change: connectors/_template copied as two new rails, "acme-pay" and "acme-backup" (with
  * `template` replaced by the rail's name, as its README says), routing rules pointing at them, in a freshly started
  * hub. A transfer settles through acme-pay and is partly refunded and reconciled; transfers acme-pay refuses with a
- * failure code its connector lists under {@code reroute-on} move to their fallback rail, acme-backup, and only those.
+ * failure code its connector lists under {@code reroute-on} move to their fallback rail, acme-backup, and only those;
+ * a payout acme-pay returns in part gives that part back once.
  */
 class NewRailFromTemplateTest {
 
@@ -98,7 +99,10 @@ class NewRailFromTemplateTest {
                 "--camel.main.name=railyard-new-rail",
                 // Quartz registers its data sources JVM-wide by scheduler name: another name, or closing this hub
                 // would leave the shared test hub's scheduler with a closed pool
-                "--spring.quartz.scheduler-name=railyard-new-rail"));
+                "--spring.quartz.scheduler-name=railyard-new-rail",
+                // settled transfers are watched for returns every second for 20 s
+                "--railyard.settlement.recheck-after=PT1S", "--railyard.returns.watch-interval=PT1S",
+                "--railyard.returns.watch-for=PT20S"));
         for (String name : List.of("acme-pay", "acme-backup")) {
             args.add("--railyard.connectors." + name + ".base-url=http://localhost:" + port + "/sandbox/template/" + name);
             args.add("--railyard.connectors." + name + ".api-key=" + name + "-sandbox-key");
@@ -217,6 +221,43 @@ class NewRailFromTemplateTest {
             JsonNode run = reconcile(rail, submitted);
             assertThat(run.path("discrepancies").asInt()).as(rail + ": " + run).isZero();
         }
+    }
+
+    @Test
+    void aPartOfASettledPayoutTheRailReturnsGoesBackOnceAndTheTransferStaysSettled() throws Exception {
+        assertThat(send("PUT", "/v1/ops/sandbox/acme-pay/faults", OPS,
+                "{\"return_rate\": 1, \"return_share\": 0.25, \"return_after_ms\": 1500}").statusCode()).isEqualTo(200);
+        long available = ledger.balance(account(CurrencyCode.BRL, AccountKind.AVAILABLE));
+        long railBefore = ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT));
+        UUID id = transfer(pixTransfer("20.00", "partial-return-1"));
+        JdbcClient jdbc = hub.getBean(JdbcClient.class);
+        await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.sql(
+                "select count(*) from refunds where transfer_id = ? and kind = 'RETURN'").param(id).query(Long.class)
+                .single() == 1);
+        Thread.sleep(3_000); // the rail keeps saying so at every watch: the part is not returned twice
+
+        assertThat(transfers.require(id).status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(jdbc.sql("select destination_amount_minor from refunds where transfer_id = ? and kind = 'RETURN'")
+                .param(id).query(Long.class).list()).containsExactly(500L);
+        assertThat(ledger.balance(account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(available - 2000 + 500);
+        assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT)))
+                .isEqualTo(railBefore + 1500);
+        assertThat(jdbc.sql("select count(*) from outbox_events where event_key = ? and event_type = ?")
+                .params(id.toString(), "transfer.partially_returned").query(Long.class).single()).isEqualTo(1);
+
+        // what the rail kept is all that can still be refunded
+        HttpResponse<String> tooMuch = send("POST", "/v1/transfers/" + id + "/refunds", "Bearer " + partnerKey,
+                "{\"amount\": \"15.01\"}");
+        assertThat(tooMuch.statusCode()).as(tooMuch.body()).isEqualTo(422);
+        assertThat(tooMuch.body()).contains("refund_exceeds_refundable");
+        HttpResponse<String> rest = send("POST", "/v1/transfers/" + id + "/refunds", "Bearer " + partnerKey,
+                "{\"amount\": \"15.00\"}");
+        assertThat(rest.statusCode()).as(rest.body()).isEqualTo(201);
+        UUID refundId = UUID.fromString(JSON.readTree(rest.body()).path("id").asText());
+        await().atMost(Duration.ofSeconds(30)).until(() -> hub.getBean(Refunds.class).require(refundId).status()
+                == RefundStatus.SUCCEEDED);
+        assertThat(ledger.balance(account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(available);
+        LedgerInvariants.assertHold(jdbc);
     }
 
     private static String pixTransfer(String amount, String reference) {
