@@ -67,7 +67,10 @@ class ReconciliationConsole {
         return new OpsConsole.Page(PATH, "Reconciliation", 20);
     }
 
-    /** The page; {@code state}, {@code type}, {@code rail}, {@code run_id} preset the queue, {@code discrepancy} opens one. */
+    /**
+     * The page: {@code state}, {@code type}, {@code rail}, {@code run_id} preset the queue; {@code discrepancy} opens
+     * one.
+     */
     @GetMapping(PATH)
     ResponseEntity<String> page(HttpServletRequest request, @RequestParam Map<String, String> query) {
         String state = query.getOrDefault("state", "OPEN");
@@ -166,33 +169,48 @@ class ReconciliationConsole {
 
     @GetMapping(PATH + "/fragments/runs")
     ResponseEntity<String> runs() {
-        List<List<String>> rows = new ArrayList<>();
-        for (Map<String, Object> run : engine.runs(null, null, 20).data()) {
-            boolean completed = "COMPLETED".equals(run.get("status"));
-            boolean dry = Boolean.TRUE.equals(run.get("dry_run"));
-            String id = String.valueOf(run.get("id"));
-            rows.add(List.of("<code title=\"" + esc(id) + "\">" + esc(id.substring(0, 8)) + "</code>",
-                    esc(run.get("rail")), esc(run.get("from")) + " →<br>" + esc(run.get("to")),
-                    esc(run.get("created_at")) + " →<br>" + esc(run.get("finished_at")),
-                    num(duration(run.get("duration_ms"))),
-                    completed ? badge("completed", "ok") : badge(String.valueOf(run.get("status")).toLowerCase(), "bad")
-                            + (run.get("error") == null ? "" : "<br><span class=\"muted\">" + esc(run.get("error"))
-                                    + "</span>"),
-                    num(matchRate(run.get("match_rate"))),
-                    completed ? num(run.get("matched_transfers") + " / " + run.get("ledger_transfers")) + "<br>"
-                            + num(run.get("matched_lines") + " / " + run.get("statement_lines")) : "—",
-                    totals(run.get("report")),
-                    completed ? num(run.get("discrepancies")) + " <span class=\"muted\">(" + esc(run.get("new_discrepancies"))
-                            + " new)</span>" + (dry ? "" : "<br><a href=\"" + PATH + "?state=&amp;run_id=" + esc(id)
-                            + "#queue-title\">Show</a>") : "—",
-                    dry ? badge("dry run", "info") : badge("stored", "ok"),
-                    completed && !dry ? "<a href=\"/v1/reconciliation/runs/" + esc(id) + "/export\" download>CSV</a>"
-                            : "<span class=\"muted\">" + (dry ? "report only" : "none") + "</span>"));
-        }
+        List<List<String>> rows = engine.runs(null, null, 20).data().stream().map(ReconciliationConsole::runRow)
+                .toList();
         return OpsConsole.html(Html.table("runs-table", "Latest 20 runs, newest first (match rate: matched transfers "
                 + "and lines over all of them in the period)", List.of("Run", "Rail", "Period", "Started → finished",
                 "Duration", "Status", "Match rate", "Matched transfers / lines", "Totals per currency",
                 "Discrepancies", "Dry run", "Export"), rows, "No run yet."));
+    }
+
+    private static List<String> runRow(Map<String, Object> run) {
+        String id = String.valueOf(run.get("id"));
+        boolean dry = Boolean.TRUE.equals(run.get("dry_run"));
+        if (!"COMPLETED".equals(run.get("status"))) {
+            String error = run.get("error") == null ? "" : "<br><span class=\"muted\">" + esc(run.get("error"))
+                    + "</span>";
+            return List.of(runId(id), esc(run.get("rail")), period(run), times(run),
+                    num(duration(run.get("duration_ms"))), badge(String.valueOf(run.get("status")).toLowerCase(), "bad") + error, "—", "—", "—", "—",
+                    dry ? badge("dry run", "info") : "—", "<span class=\"muted\">none</span>");
+        }
+        String discrepancies = num(run.get("discrepancies")) + " <span class=\"muted\">("
+                + esc(run.get("new_discrepancies")) + " new)</span>";
+        return List.of(runId(id), esc(run.get("rail")), period(run), times(run), num(duration(run.get("duration_ms"))),
+                badge("completed", "ok"), num(matchRate(run.get("match_rate"))),
+                num(run.get("matched_transfers") + " / " + run.get("ledger_transfers")) + "<br>"
+                        + num(run.get("matched_lines") + " / " + run.get("statement_lines")),
+                totals(run.get("report")),
+                dry ? discrepancies : discrepancies + "<br><a href=\"" + PATH + "?state=&amp;run_id=" + esc(id)
+                        + "#queue-title\">Show</a>",
+                dry ? badge("dry run", "info") : badge("stored", "ok"),
+                dry ? "<span class=\"muted\">report only</span>"
+                        : "<a href=\"/v1/reconciliation/runs/" + esc(id) + "/export\" download>CSV</a>");
+    }
+
+    private static String runId(String id) {
+        return "<code title=\"" + esc(id) + "\">" + esc(id.substring(0, 8)) + "</code>";
+    }
+
+    private static String period(Map<String, Object> run) {
+        return esc(run.get("from")) + " →<br>" + esc(run.get("to"));
+    }
+
+    private static String times(Map<String, Object> run) {
+        return esc(run.get("created_at")) + " →<br>" + esc(run.get("finished_at"));
     }
 
     /** The report's totals per currency: ledger and statement sums (counts), and what of them matched. */
@@ -298,8 +316,8 @@ class ReconciliationConsole {
                     form.get("action"), form.get("assignee"), form.get("comment"), blankToNull(form.get("resolution")),
                     form.get("reason"), amount == null ? null : new Discrepancies.Adjustment(amount,
                             form.get("adjustment_currency"), form.get("counter_account")), lineId(form)));
-            return changed(detailHtml(after, user, Sent.NOTHING, "<p class=\"notice\" role=\"status\" id=\"action-outcome\">"
-                    + esc(done(form.get("action"), after)) + "</p>"));
+            return changed(detailHtml(after, user, Sent.NOTHING, "<p class=\"notice\" role=\"status\" "
+                    + "id=\"action-outcome\">" + esc(done(form.get("action"), after)) + "</p>"));
         } catch (ApiProblem problem) {
             // the engine refused: nothing changed; the form comes back as it was sent, with the problem
             return OpsConsole.html(detailHtml(discrepancies.get(discrepancy), user,
@@ -338,8 +356,8 @@ class ReconciliationConsole {
         fact(html, "Ledger / rail status", esc(d.get("ledger_status") == null ? "—" : d.get("ledger_status")) + " / "
                 + esc(d.get("rail_status") == null ? "—" : d.get("rail_status")));
         fact(html, "Raised", esc(d.get("created_at")) + " by run <code>" + esc(d.get("run_id"))
-                + "</code>; last found by <code>" + esc(d.get("last_run_id")) + "</code> (<a href=\"/v1/reconciliation/runs/"
-                + esc(d.get("last_run_id")) + "/export\" download>CSV</a>)");
+                + "</code>; last found by <code>" + esc(d.get("last_run_id")) + "</code> (<a href=\""
+                + "/v1/reconciliation/runs/" + esc(d.get("last_run_id")) + "/export\" download>CSV</a>)");
         fact(html, "Assignee", d.get("assignee") == null ? "nobody" : esc(d.get("assignee")));
         if (!open) {
             fact(html, "Resolution", "<code>" + esc(d.get("resolution")) + "</code> by " + esc(d.get("resolved_by"))
@@ -393,8 +411,8 @@ class ReconciliationConsole {
         String currency = "resolve".equals(sent.values().get("action")) ? sent.kept("resolve", "adjustment_currency")
                 : (String) d.get("currency");
         String difference = d.get("ledger_amount") == null || d.get("rail_amount") == null || currency == null ? ""
-                : " Rail − ledger: " + new BigDecimal((String) d.get("rail_amount"))
-                        .subtract(new BigDecimal((String) d.get("ledger_amount"))).toPlainString() + " " + currency + ".";
+                : " Rail − ledger: " + new BigDecimal((String) d.get("rail_amount")).subtract(
+                        new BigDecimal((String) d.get("ledger_amount"))).toPlainString() + " " + currency + ".";
         StringBuilder lines = new StringBuilder();
         if (d.get("transfer_id") != null) {
             for (Map<String, Object> line : discrepancies.list(new Discrepancies.Filter((String) d.get("rail"),
