@@ -367,8 +367,11 @@ class ReconciliationConsole {
                     + (d.get("rematch_line_id") == null ? "" : "; statement line " + esc(d.get("rematch_line_id"))));
         }
         html.append("</dl>");
-        html.append(assignForms(act, user, sent)).append(commentForm(act, sent))
-                .append(open ? resolveForm(act, d, sent) : reopenForm(act, sent))
+        html.append(assignForms(act, user, sent))
+                .append(textForm(act, sent, "comment", "Comment", "comment", "comment",
+                        "Comment (kept in the audit trail)", 4000, "Add comment"))
+                .append(open ? resolveForm(act, d, sent) : textForm(act, sent, "reopen", "Reopen", "reopen-reason",
+                        "reason", "Reason", 2000, "Reopen"))
                 .append(auditHtml(d));
         return html.toString();
     }
@@ -395,16 +398,19 @@ class ReconciliationConsole {
                 sent.invalid("assign", "assignee"));
     }
 
-    private static String commentForm(String act, Sent sent) {
+    /** A workflow form of one text: the comment, or the reason to reopen. */
+    private static String textForm(String act, Sent sent, String action, String heading, String id, String field,
+            String label, int max, String button) {
         return """
-                <h4>Comment</h4>
-                <form id="comment-form" class="stack" hx-post="%s" hx-target="#discrepancy-detail"
+                <h4>%2$s</h4>
+                <form id="%3$s-form" class="stack" hx-post="%1$s" hx-target="#discrepancy-detail"
                       hx-disabled-elt="find button">
-                  <input type="hidden" name="action" value="comment">
-                  <label for="comment">Comment (kept in the audit trail)</label>
-                  <textarea id="comment" name="comment" rows="2" maxlength="4000" %s>%s</textarea>
-                  <button type="submit">Add comment</button>
-                </form>""".formatted(act, sent.invalid("comment", "comment"), esc(sent.kept("comment", "comment")));
+                  <input type="hidden" name="action" value="%4$s">
+                  <label for="%5$s">%6$s</label>
+                  <textarea id="%5$s" name="%7$s" rows="2" maxlength="%8$d" %9$s>%10$s</textarea>
+                  <button type="submit">%11$s</button>
+                </form>""".formatted(act, esc(heading), action, action, id, esc(label), field, max,
+                sent.invalid(action, field), esc(sent.kept(action, field)), esc(button));
     }
 
     private String resolveForm(String act, Map<String, Object> d, Sent sent) {
@@ -458,18 +464,6 @@ class ReconciliationConsole {
                 esc(sent.kept("resolve", "line_id")), sent.invalid("resolve", "line_id"),
                 lines.isEmpty() ? "" : "<p class=\"muted\">Open <code>missing_in_ledger</code> lines on this rail:</p>"
                         + "<ul>" + lines + "</ul>");
-    }
-
-    private static String reopenForm(String act, Sent sent) {
-        return """
-                <h4>Reopen</h4>
-                <form id="reopen-form" class="stack" hx-post="%s" hx-target="#discrepancy-detail"
-                      hx-disabled-elt="find button">
-                  <input type="hidden" name="action" value="reopen">
-                  <label for="reopen-reason">Reason</label>
-                  <textarea id="reopen-reason" name="reason" rows="2" maxlength="2000" %s>%s</textarea>
-                  <button type="submit">Reopen</button>
-                </form>""".formatted(act, sent.invalid("reopen", "reason"), esc(sent.kept("reopen", "reason")));
     }
 
     private String auditHtml(Map<String, Object> d) {
