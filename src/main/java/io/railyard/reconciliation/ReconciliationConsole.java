@@ -405,11 +405,11 @@ class ReconciliationConsole {
                 <h4>%2$s</h4>
                 <form id="%3$s-form" class="stack" hx-post="%1$s" hx-target="#discrepancy-detail"
                       hx-disabled-elt="find button">
-                  <input type="hidden" name="action" value="%4$s">
-                  <label for="%5$s">%6$s</label>
-                  <textarea id="%5$s" name="%7$s" rows="2" maxlength="%8$d" %9$s>%10$s</textarea>
-                  <button type="submit">%11$s</button>
-                </form>""".formatted(act, esc(heading), action, action, id, esc(label), field, max,
+                  <input type="hidden" name="action" value="%3$s">
+                  <label for="%4$s">%5$s</label>
+                  <textarea id="%4$s" name="%6$s" rows="2" maxlength="%7$d" %8$s>%9$s</textarea>
+                  <button type="submit">%10$s</button>
+                </form>""".formatted(act, esc(heading), action, id, esc(label), field, max,
                 sent.invalid(action, field), esc(sent.kept(action, field)), esc(button));
     }
 
