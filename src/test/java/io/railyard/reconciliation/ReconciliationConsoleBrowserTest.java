@@ -72,8 +72,8 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         wait.until(b -> !b.findElements(By.cssSelector("#run-now .alert")).isEmpty());
         assertThat(browser.findElement(By.id("run-outcome")).getText()).contains("(to)", "after from",
                 "validation_failed");
-        assertThat(browser.findElement(By.id("run-to")).getAttribute("aria-invalid")).isEqualTo("true");
-        assertThat(browser.findElement(By.id("run-from")).getAttribute("value")).isEqualTo(to.toString());
+        assertThat(browser.findElement(By.id("run-to")).getDomAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(browser.findElement(By.id("run-from")).getDomProperty("value")).isEqualTo(to.toString());
         assertThat(new Select(browser.findElement(By.id("run-rail"))).getFirstSelectedOption().getText())
                 .isEqualTo("pix");
         retype("run-from", from.toString());
@@ -137,8 +137,8 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         wait.until(b -> !b.findElements(By.cssSelector("#discrepancy-detail .alert")).isEmpty());
         assertThat(browser.findElement(By.id("action-outcome")).getText()).contains("(adjustment.amount)",
                 "at most 2 decimals", "422 validation_failed");
-        assertThat(browser.findElement(By.id("reason")).getAttribute("value")).isEqualTo("PSP booked 3 cents more");
-        assertThat(browser.findElement(By.id("adjustment-amount")).getAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(browser.findElement(By.id("reason")).getDomProperty("value")).isEqualTo("PSP booked 3 cents more");
+        assertThat(browser.findElement(By.id("adjustment-amount")).getDomAttribute("aria-invalid")).isEqualTo("true");
         assertThat(new Select(browser.findElement(By.id("resolution"))).getFirstSelectedOption().getText())
                 .isEqualTo("ledger_adjustment");
         assertThat(jdbc.sql("select state from reconciliation_discrepancies where id = ?::uuid").param(id)
@@ -205,6 +205,8 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
             assertThat(call("GET", path).as(partner).send().status()).as(path).isEqualTo(403);
             assertThat(call("GET", path).asOps().send().status()).as(path).isEqualTo(200);
         }
+        assertThat(call("GET", "/ops/reconciliation").asOps().send().body()).contains("<main id=\"main\"",
+                "aria-current=\"page\">Reconciliation</a>").doesNotContain("http://", "https://");
         Reply anonymous = call("GET", "/ops/reconciliation").header("Accept", "text/html").send();
         assertThat(anonymous.status()).isEqualTo(302);
         assertThat(anonymous.header("Location")).endsWith("/ops/login");
@@ -228,7 +230,7 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
             for (WebElement row : browser.findElements(By.cssSelector("#runs-table tbody tr"))) {
                 List<WebElement> cells = row.findElements(By.tagName("td"));
                 if (cells.size() > 1 && runId.equals(cells.get(0).findElement(By.tagName("code"))
-                        .getAttribute("title"))) {
+                        .getDomAttribute("title"))) {
                     return cells.stream().map(WebElement::getText).toList();
                 }
             }
