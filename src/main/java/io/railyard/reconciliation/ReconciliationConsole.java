@@ -171,46 +171,48 @@ class ReconciliationConsole {
     ResponseEntity<String> runs() {
         List<List<String>> rows = engine.runs(null, null, 20).data().stream().map(ReconciliationConsole::runRow)
                 .toList();
-        return OpsConsole.html(Html.table("runs-table", "Latest 20 runs, newest first (match rate: matched transfers "
-                + "and lines over all of them in the period)", List.of("Run", "Rail", "Period", "Started → finished",
-                "Duration", "Status", "Match rate", "Matched transfers / lines", "Totals per currency",
-                "Discrepancies", "Dry run", "Export"), rows, "No run yet."));
+        return OpsConsole.html("<div class=\"scroll\">" + Html.table("runs-table", "Latest 20 runs, newest first "
+                + "(match rate: matched transfers and lines over all of them in the period)", List.of("Run", "Rail",
+                "Period", "Started / finished", "Duration", "Status", "Match rate", "Matched transfers / lines",
+                "Totals per currency", "Discrepancies", "Export"), rows, "No run yet.") + "</div>");
     }
 
     private static List<String> runRow(Map<String, Object> run) {
         String id = String.valueOf(run.get("id"));
         boolean dry = Boolean.TRUE.equals(run.get("dry_run"));
-        if (!"COMPLETED".equals(run.get("status"))) {
-            String error = run.get("error") == null ? "" : "<br><span class=\"muted\">" + esc(run.get("error"))
-                    + "</span>";
-            return List.of(runId(id), esc(run.get("rail")), period(run), times(run),
-                    num(duration(run.get("duration_ms"))), badge(String.valueOf(run.get("status")).toLowerCase(), "bad") + error, "—", "—", "—", "—",
-                    dry ? badge("dry run", "info") : "—", "<span class=\"muted\">none</span>");
+        String kept = dry ? badge("dry run", "info") : badge("stored", "ok");
+        List<String> when = List.of("<code title=\"" + esc(id) + "\">" + esc(id.substring(0, 8)) + "</code>",
+                esc(run.get("rail")), esc(run.get("from")) + " →<br>" + esc(run.get("to")), startedFinished(run),
+                num(duration(run.get("duration_ms"))));
+        List<String> outcome;
+        if ("COMPLETED".equals(run.get("status"))) {
+            String found = num(run.get("discrepancies")) + " <span class=\"muted\">("
+                    + esc(run.get("new_discrepancies")) + " new)</span>";
+            outcome = List.of(badge("completed", "ok") + "<br>" + kept, num(matchRate(run.get("match_rate"))),
+                    num(run.get("matched_transfers") + " / " + run.get("ledger_transfers")) + "<br>"
+                            + num(run.get("matched_lines") + " / " + run.get("statement_lines")),
+                    totals(run.get("report")),
+                    dry ? found : found + "<br><a href=\"" + PATH + "?state=&amp;run_id=" + esc(id)
+                            + "#queue-title\">Show</a>",
+                    dry ? "<span class=\"muted\">report only</span>"
+                            : "<a href=\"/v1/reconciliation/runs/" + esc(id) + "/export\" download>CSV</a>");
+        } else {
+            outcome = List.of(badge(String.valueOf(run.get("status")).toLowerCase(), "bad") + "<br>" + kept
+                    + (run.get("error") == null ? "" : "<br><span class=\"muted\">" + esc(run.get("error"))
+                            + "</span>"), "—", "—", "—", "—", "<span class=\"muted\">none</span>");
         }
-        String discrepancies = num(run.get("discrepancies")) + " <span class=\"muted\">("
-                + esc(run.get("new_discrepancies")) + " new)</span>";
-        return List.of(runId(id), esc(run.get("rail")), period(run), times(run), num(duration(run.get("duration_ms"))),
-                badge("completed", "ok"), num(matchRate(run.get("match_rate"))),
-                num(run.get("matched_transfers") + " / " + run.get("ledger_transfers")) + "<br>"
-                        + num(run.get("matched_lines") + " / " + run.get("statement_lines")),
-                totals(run.get("report")),
-                dry ? discrepancies : discrepancies + "<br><a href=\"" + PATH + "?state=&amp;run_id=" + esc(id)
-                        + "#queue-title\">Show</a>",
-                dry ? badge("dry run", "info") : badge("stored", "ok"),
-                dry ? "<span class=\"muted\">report only</span>"
-                        : "<a href=\"/v1/reconciliation/runs/" + esc(id) + "/export\" download>CSV</a>");
+        List<String> row = new ArrayList<>(when);
+        row.addAll(outcome);
+        return row;
     }
 
-    private static String runId(String id) {
-        return "<code title=\"" + esc(id) + "\">" + esc(id.substring(0, 8)) + "</code>";
-    }
-
-    private static String period(Map<String, Object> run) {
-        return esc(run.get("from")) + " →<br>" + esc(run.get("to"));
-    }
-
-    private static String times(Map<String, Object> run) {
-        return esc(run.get("created_at")) + " →<br>" + esc(run.get("finished_at"));
+    /** A run is recorded when it ends: it started its duration before. */
+    private static String startedFinished(Map<String, Object> run) {
+        if (run.get("finished_at") == null || run.get("duration_ms") == null) {
+            return esc(run.get("created_at"));
+        }
+        Instant finished = Instant.parse((String) run.get("finished_at"));
+        return esc(finished.minusMillis(((Number) run.get("duration_ms")).longValue())) + "<br>" + esc(finished);
     }
 
     /** The report's totals per currency: ledger and statement sums (counts), and what of them matched. */
@@ -523,8 +525,8 @@ class ReconciliationConsole {
         if (any != null) {
             html.append("<option value=\"\">").append(esc(any)).append("</option>");
         }
-        values.forEach(v -> html.append("<option").append(v.equals(selected) ? " selected" : "").append('>')
-                .append(esc(v)).append("</option>"));
+        values.forEach(v -> html.append("<option value=\"").append(esc(v)).append('"')
+                .append(v.equals(selected) ? " selected" : "").append('>').append(esc(v)).append("</option>"));
         return html.toString();
     }
 

@@ -95,12 +95,12 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         wait.until(b -> runRow(runId) != null);
         List<String> cells = runRow(runId);
         assertThat(cells.get(1)).isEqualTo("pix");
-        assertThat(cells.get(5)).isEqualTo("completed");
+        assertThat(cells.get(5)).isEqualTo("completed\nstored");
         assertThat(cells.get(6)).isEqualTo("80.00 %");
         assertThat(cells.get(7)).isEqualTo("2 / 2\n2 / 3");
         assertThat(cells.get(8)).contains("BRL ledger 11.00 (2), statement 21.02 (3)", "matched 11.00 / 11.03");
         assertThat(cells.get(9)).startsWith("2 (2 new)");
-        assertThat(cells.get(10)).isEqualTo("stored");
+        assertThat(cells.get(10)).isEqualTo("CSV");
         screenshot("reconciliation");
 
         // the queue, filtered to amount mismatches on pix; the missing-in-ledger line is filtered out
