@@ -207,6 +207,15 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         }
         assertThat(call("GET", "/ops/reconciliation").asOps().send().body()).contains("<main id=\"main\"",
                 "aria-current=\"page\">Reconciliation</a>").doesNotContain("http://", "https://");
+        // the query presets the queue and opens a discrepancy; what it carries is text, never markup
+        UUID someone = UUID.randomUUID();
+        assertThat(call("GET", "/ops/reconciliation?state=RESOLVED&type=late_return&discrepancy=" + someone).asOps()
+                .send().body()).contains("<option value=\"RESOLVED\" selected>",
+                        "<option value=\"late_return\" selected>",
+                        "hx-get=\"/ops/reconciliation/fragments/discrepancies/" + someone + "\" hx-trigger=\"load\"");
+        assertThat(call("GET", "/ops/reconciliation?run_id=%22%3E%3Cscript%3Ealert(1)%3C/script%3E").asOps().send()
+                .body()).contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\"").doesNotContain(
+                        "<script>alert(1)");
         Reply anonymous = call("GET", "/ops/reconciliation").header("Accept", "text/html").send();
         assertThat(anonymous.status()).isEqualTo(302);
         assertThat(anonymous.header("Location")).endsWith("/ops/login");
