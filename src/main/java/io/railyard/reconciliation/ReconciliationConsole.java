@@ -171,7 +171,8 @@ class ReconciliationConsole {
     ResponseEntity<String> runs() {
         List<List<String>> rows = engine.runs(null, null, 20).data().stream().map(ReconciliationConsole::runRow)
                 .toList();
-        return OpsConsole.html("<div class=\"scroll\">" + Html.table("runs-table", "Latest 20 runs, newest first "
+        return OpsConsole.html("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"runs-title\">"
+                + Html.table("runs-table", "Latest 20 runs, newest first "
                 + "(match rate: matched transfers and lines over all of them in the period)", List.of("Run", "Rail",
                 "Period", "Started / finished", "Duration", "Status", "Match rate", "Matched transfers / lines",
                 "Totals per currency", "Discrepancies", "Export"), rows, "No run yet.") + "</div>");
@@ -223,7 +224,7 @@ class ReconciliationConsole {
         StringBuilder html = new StringBuilder();
         currencies.forEach((currency, value) -> {
             Map<?, ?> t = (Map<?, ?>) value;
-            html.append("<div class=\"num\"><strong>").append(esc(currency)).append("</strong> ledger ")
+            html.append("<div><strong>").append(esc(currency)).append("</strong> ledger ")
                     .append(esc(amount(currency, t.get("ledger_total_minor")))).append(" (")
                     .append(esc(t.get("ledger_count"))).append("), statement ")
                     .append(esc(amount(currency, t.get("statement_total_minor")))).append(" (")
