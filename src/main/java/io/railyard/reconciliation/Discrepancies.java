@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -34,10 +33,11 @@ import org.springframework.transaction.annotation.Transactional;
 @Component
 public class Discrepancies {
 
-    static final Set<String> TYPES = Set.of("missing_at_rail", "missing_in_ledger", "amount_mismatch",
+    static final List<String> TYPES = List.of("missing_at_rail", "missing_in_ledger", "amount_mismatch",
             "currency_mismatch", "status_mismatch", "duplicate_at_rail", "late_return");
-    static final Set<String> RESOLUTIONS = Set.of("ledger_adjustment", "rail_error", "write_off", "rematch");
-    private static final Set<AccountKind> COUNTER_ACCOUNTS = Set.of(AccountKind.FUNDING, AccountKind.FEES,
+    static final List<String> STATES = List.of("OPEN", "RESOLVED");
+    static final List<String> RESOLUTIONS = List.of("ledger_adjustment", "rail_error", "write_off", "rematch");
+    static final List<AccountKind> COUNTER_ACCOUNTS = List.of(AccountKind.FUNDING, AccountKind.FEES,
             AccountKind.FX_CLEARING);
 
     private final JdbcClient jdbc;
@@ -62,8 +62,16 @@ public class Discrepancies {
     public record Adjustment(String amount, String currency, String counterAccount) {
     }
 
-    /** Filters of the list; null = any. */
+    /** Filters of the list; null = any. An unknown type or state is a 400 naming it. */
     public record Filter(String rail, String type, String state, String assignee, UUID runId, UUID transferId) {
+        public Filter {
+            if (type != null && !TYPES.contains(type)) {
+                throw ApiProblem.badRequest("invalid_query", "type is one of " + String.join(", ", TYPES), "type");
+            }
+            if (state != null && !STATES.contains(state)) {
+                throw ApiProblem.badRequest("invalid_query", "state is OPEN or RESOLVED", "state");
+            }
+        }
     }
 
     public Keyset.Page<Map<String, Object>> list(Filter filter, String cursor, int limit) {

@@ -53,6 +53,11 @@ public class ReconStatement {
         return connectors.find(rail).isPresent() && camel.getRoute("recon." + rail + ".statement") != null;
     }
 
+    /** The rails that can be reconciled (their connector declares a statement route), by name. */
+    public List<String> rails() {
+        return connectors.all().keySet().stream().filter(this::supports).sorted().toList();
+    }
+
     /**
      * The rail's lines created in [from, to). The route gets the period as RFC 3339 ({@code railyardFrom},
      * {@code railyardTo}) and every UTC date it touches, one day either side ({@code railyardDates}), for rails that

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.railyard.api.ApiProblem;
+import io.railyard.api.Keyset;
+import io.railyard.ops.OpsAudit;
 import io.railyard.outbox.Outbox;
 import java.io.IOException;
 import java.io.Writer;
@@ -13,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,6 +58,7 @@ public class ReconciliationEngine {
 
     public static final String TOPIC = "railyard.reconciliation.discrepancy.v1";
     public static final String EVENT_TYPE = "reconciliation.discrepancy";
+    static final Duration MAX_PERIOD = Duration.ofDays(31);
     private static final Logger log = LoggerFactory.getLogger(ReconciliationEngine.class);
 
     private final DataSource dataSource;
@@ -66,11 +71,12 @@ public class ReconciliationEngine {
     private final Outbox outbox;
     private final ObjectMapper json;
     private final MeterRegistry meters;
+    private final OpsAudit opsAudit;
     private final Map<String, AtomicLong> matchRates = new ConcurrentHashMap<>();
 
     public ReconciliationEngine(DataSource dataSource, JdbcClient jdbc, TransactionTemplate tx,
             ReconciliationSettings settings, ReconStatement statements, Discrepancies discrepancies, Outbox outbox,
-            ObjectMapper json, MeterRegistry meters) {
+            ObjectMapper json, MeterRegistry meters, OpsAudit opsAudit) {
         this.dataSource = dataSource;
         this.jdbc = jdbc;
         this.tx = tx;
@@ -83,10 +89,34 @@ public class ReconciliationEngine {
         this.outbox = outbox;
         this.json = json;
         this.meters = meters;
+        this.opsAudit = opsAudit;
     }
 
     /** What to reconcile: a rail over [from, to). */
     public record RunRequest(String rail, Instant from, Instant to, boolean dryRun, String trigger, String actor) {
+    }
+
+    /**
+     * A run asked for by an ops user (the API's POST /v1/reconciliation/runs and the ops console): the request is
+     * checked, audited in {@code ops_audit} as {@code reconciliation.run} with its actor, then run. Bad input is a 422
+     * naming the field; nothing is recorded then.
+     */
+    public Map<String, Object> runOnDemand(String rail, Instant from, Instant to, boolean dryRun, String actor) {
+        if (rail == null || !statements.supports(rail)) {
+            throw ApiProblem.invalid("rail", "a rail whose connector declares a statement route");
+        }
+        if (from == null) {
+            throw ApiProblem.invalid("from", "required (RFC 3339)");
+        }
+        if (to == null || !to.isAfter(from)) {
+            throw ApiProblem.invalid("to", "required (RFC 3339), after from");
+        }
+        if (Duration.between(from, to).compareTo(MAX_PERIOD) > 0) {
+            throw ApiProblem.invalid("to", "a period of at most 31 days");
+        }
+        tx.executeWithoutResult(status -> opsAudit.record(actor, "reconciliation.run", "rail:" + rail, "on demand",
+                Map.of("from", from.toString(), "to", to.toString(), "dry_run", dryRun)));
+        return run(new RunRequest(rail, from, to, dryRun, "API", actor));
     }
 
     /** Reads the rail's statement through its connector, then reconciles it. A failed run is recorded as FAILED. */
@@ -514,13 +544,26 @@ public class ReconciliationEngine {
         log.warn("Reconciliation of {} [{}, {}) failed: {}", request.rail(), request.from(), request.to(), message);
     }
 
+    /** Runs, newest first, of one rail or (null) every rail. */
+    public Keyset.Page<Map<String, Object>> runs(String rail, String cursor, int limit) {
+        StringBuilder sql = new StringBuilder("select * from reconciliation_runs where true");
+        List<Object> params = new ArrayList<>();
+        if (rail != null) {
+            sql.append(" and rail = ?");
+            params.add(rail);
+        }
+        Keyset.appendPage(sql, params, cursor, limit);
+        List<Map<String, Object>> rows = jdbc.sql(sql.toString()).params(params).query(this::runRow).list();
+        return Keyset.page(rows, limit, r -> Instant.parse((String) r.get("created_at")), r -> (UUID) r.get("id"));
+    }
+
     /** One run as the API shows it. */
     public Map<String, Object> runView(UUID id) {
         return jdbc.sql("select * from reconciliation_runs where id = ?").param(id).query(this::runRow).optional()
                 .orElse(null);
     }
 
-    Map<String, Object> runRow(java.sql.ResultSet rs, int n) throws SQLException {
+    private Map<String, Object> runRow(java.sql.ResultSet rs, int n) throws SQLException {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", rs.getObject("id", UUID.class));
         view.put("object", "reconciliation_run");

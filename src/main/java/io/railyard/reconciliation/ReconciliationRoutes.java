@@ -4,9 +4,7 @@ import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
 import io.railyard.api.Keyset;
 import io.railyard.idempotency.Idempotency;
-import io.railyard.ops.OpsAudit;
 import io.railyard.partner.Tenancy;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -20,7 +18,6 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.dataformat.csv.CsvDataFormat;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * {@code /v1/reconciliation/*} (ops only, see SecurityConfig): runs on demand and their reports, discrepancies and
@@ -29,7 +26,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 class ReconciliationRoutes extends RouteBuilder {
 
-    static final Duration MAX_PERIOD = Duration.ofDays(31);
     private static final List<String> RUN_COLUMNS = List.of("kind", "group", "rule", "type", "state", "transfer_id",
             "line_no", "rail_reference", "currency", "ledger_amount_minor", "rail_amount_minor", "ledger_status",
             "rail_status", "clean", "detail");
@@ -37,27 +33,20 @@ class ReconciliationRoutes extends RouteBuilder {
             "details");
 
     private final ReconciliationEngine engine;
-    private final ReconStatement statements;
     private final Discrepancies discrepancies;
     private final JsonBodies bodies;
     private final Idempotency idempotency;
-    private final OpsAudit opsAudit;
     private final JdbcClient jdbc;
-    private final TransactionTemplate tx;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
 
-    ReconciliationRoutes(ReconciliationEngine engine, ReconStatement statements, Discrepancies discrepancies,
-            JsonBodies bodies, Idempotency idempotency, OpsAudit opsAudit, JdbcClient jdbc, TransactionTemplate tx,
-            com.fasterxml.jackson.databind.ObjectMapper json) {
+    ReconciliationRoutes(ReconciliationEngine engine, Discrepancies discrepancies, JsonBodies bodies,
+            Idempotency idempotency, JdbcClient jdbc, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.json = json;
         this.engine = engine;
-        this.statements = statements;
         this.discrepancies = discrepancies;
         this.bodies = bodies;
         this.idempotency = idempotency;
-        this.opsAudit = opsAudit;
         this.jdbc = jdbc;
-        this.tx = tx;
     }
 
     record RunBody(String rail, Instant from, Instant to, Boolean dryRun) {
@@ -115,24 +104,8 @@ class ReconciliationRoutes extends RouteBuilder {
 
     private void create(Exchange exchange) {
         RunBody body = bodies.read(exchange, RunBody.class);
-        if (body.rail() == null || !statements.supports(body.rail())) {
-            throw ApiProblem.invalid("rail", "a rail whose connector declares a statement route");
-        }
-        if (body.from() == null) {
-            throw ApiProblem.invalid("from", "required (RFC 3339)");
-        }
-        if (body.to() == null || !body.to().isAfter(body.from())) {
-            throw ApiProblem.invalid("to", "required (RFC 3339), after from");
-        }
-        if (Duration.between(body.from(), body.to()).compareTo(MAX_PERIOD) > 0) {
-            throw ApiProblem.invalid("to", "a period of at most 31 days");
-        }
-        String actor = Tenancy.scopeOf(exchange);
-        boolean dryRun = Boolean.TRUE.equals(body.dryRun());
-        tx.executeWithoutResult(status -> opsAudit.record(actor, "reconciliation.run", "rail:" + body.rail(),
-                "on demand", Map.of("from", body.from().toString(), "to", body.to().toString(), "dry_run", dryRun)));
-        bodies.respond(exchange, 201, engine.run(new ReconciliationEngine.RunRequest(body.rail(), body.from(),
-                body.to(), dryRun, "API", actor)));
+        bodies.respond(exchange, 201, engine.runOnDemand(body.rail(), body.from(), body.to(),
+                Boolean.TRUE.equals(body.dryRun()), Tenancy.scopeOf(exchange)));
     }
 
     private Map<String, Object> run(Exchange exchange) {
@@ -145,33 +118,16 @@ class ReconciliationRoutes extends RouteBuilder {
     }
 
     private void runs(Exchange exchange) {
-        int limit = Keyset.limit(exchange.getIn().getHeader("limit", String.class));
-        StringBuilder sql = new StringBuilder("select * from reconciliation_runs where true");
-        List<Object> params = new ArrayList<>();
-        String rail = exchange.getIn().getHeader("rail", String.class);
-        if (rail != null) {
-            sql.append(" and rail = ?");
-            params.add(rail);
-        }
-        Keyset.appendPage(sql, params, exchange.getIn().getHeader("cursor", String.class), limit);
-        List<Map<String, Object>> rows = jdbc.sql(sql.toString()).params(params).query(engine::runRow).list();
-        respond(exchange, Keyset.page(rows, limit, r -> Instant.parse((String) r.get("created_at")),
-                r -> (UUID) r.get("id")));
+        respond(exchange, engine.runs(exchange.getIn().getHeader("rail", String.class),
+                exchange.getIn().getHeader("cursor", String.class),
+                Keyset.limit(exchange.getIn().getHeader("limit", String.class))));
     }
 
     private void discrepancyList(Exchange exchange) {
         int limit = Keyset.limit(exchange.getIn().getHeader("limit", String.class));
-        String type = exchange.getIn().getHeader("type", String.class);
-        if (type != null && !Discrepancies.TYPES.contains(type)) {
-            throw ApiProblem.badRequest("invalid_query", "type is one of " + String.join(", ",
-                    Discrepancies.TYPES.stream().sorted().toList()), "type");
-        }
-        String state = exchange.getIn().getHeader("state", String.class);
-        if (state != null && !List.of("OPEN", "RESOLVED").contains(state)) {
-            throw ApiProblem.badRequest("invalid_query", "state is OPEN or RESOLVED", "state");
-        }
         respond(exchange, discrepancies.list(new Discrepancies.Filter(exchange.getIn().getHeader("rail", String.class),
-                type, state, exchange.getIn().getHeader("assignee", String.class), uuid(exchange, "run_id"),
+                exchange.getIn().getHeader("type", String.class), exchange.getIn().getHeader("state", String.class),
+                exchange.getIn().getHeader("assignee", String.class), uuid(exchange, "run_id"),
                 uuid(exchange, "transfer_id")), exchange.getIn().getHeader("cursor", String.class), limit));
     }
 

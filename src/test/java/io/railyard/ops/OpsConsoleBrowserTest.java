@@ -3,86 +3,33 @@ package io.railyard.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.railyard.HubTest;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.transfer.TransferFixtures;
 import io.railyard.treasury.TreasurySnapshots;
 import io.railyard.webhook.WebhookReceiver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
-import org.openqa.selenium.TakesScreenshot;
-import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
- * The ops console in a real browser: Debian's headless chromium driven by Selenium through Debian's chromedriver
- * (never a downloaded browser). Logs in as ops, checks the treasury dashboard's balances against the ledger after a
- * scripted set of transfers, accepts a rebalancing move, sends a test webhook and follows deliveries, attempts,
- * replays and the dead letter queue. Screenshots of each page go to {@code target/screenshots/}. Without chromium
- * the tests fail (`.ci/run` installs it): they are never skipped.
+ * The ops console in a real browser (see {@link ConsoleBrowserTest}). Logs in as ops, checks the treasury dashboard's
+ * balances against the ledger after a scripted set of transfers, accepts a rebalancing move, sends a test webhook and
+ * follows deliveries, attempts, replays and the dead letter queue. Screenshots of each page go to
+ * {@code target/screenshots/}.
  */
-class OpsConsoleBrowserTest extends HubTest {
-
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
-    private static final Duration PATIENCE = Duration.ofSeconds(30);
-
-    private WebDriver browser;
+class OpsConsoleBrowserTest extends ConsoleBrowserTest {
 
     @Autowired
     TreasurySnapshots snapshots;
-
-    @BeforeAll
-    static void requireChromium() throws IOException {
-        assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
-                .as("the browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "
-                        + "chromium-driver; .ci/run does it)").isTrue();
-        Files.createDirectories(SCREENSHOTS);
-    }
-
-    @BeforeEach
-    void openBrowser() throws IOException {
-        Path profile = Files.createTempDirectory(Path.of("target"), "chromium-profile-");
-        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless",
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,1800",
-                "--user-data-dir=" + profile.toAbsolutePath());
-        // a driver service per browser: quitting the browser stops its service
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().implicitlyWait(Duration.ZERO);
-    }
-
-    @AfterEach
-    void closeBrowser() {
-        if (browser != null) {
-            browser.quit();
-        }
-    }
 
     @Test
     void opsLogInAndSeeTreasuryBalancesThatMatchTheLedgerAfterScriptedTransfers() {
@@ -201,16 +148,6 @@ class OpsConsoleBrowserTest extends HubTest {
         assertThat(call("GET", "/v1/treasury/balances").asOps().send().status()).isEqualTo(200);
     }
 
-    private void logIn() {
-        opsAuthorization(); // makes sure the test ops user exists
-        WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
-        wait.until(b -> !b.findElements(By.id("username")).isEmpty());
-        browser.findElement(By.id("username")).sendKeys(OPS_USER);
-        browser.findElement(By.id("password")).sendKeys(OPS_PASSWORD);
-        browser.findElement(By.cssSelector("form button[type=submit]")).click();
-        wait.until(b -> !b.getCurrentUrl().contains("/ops/login"));
-    }
-
     /** The text of column {@code index} of the row whose first two cells are {@code rail} and {@code currency}. */
     private String cell(String table, String rail, String currency, int index) {
         for (WebElement row : browser.findElements(By.cssSelector("#" + table + " tbody tr"))) {
@@ -223,39 +160,9 @@ class OpsConsoleBrowserTest extends HubTest {
                 + browser.findElement(By.id(table)).getText());
     }
 
-    /** Clicks a row's button; the table is refreshed by htmx meanwhile, so a replaced row is looked up again. */
-    private void clickRowButton(String table, String containing, String button) {
-        new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class).until(b -> {
-            for (WebElement row : b.findElements(By.cssSelector("#" + table + " tbody tr"))) {
-                if (row.getText().contains(containing)) {
-                    for (WebElement candidate : row.findElements(By.tagName("button"))) {
-                        if (candidate.getText().equals(button)) {
-                            candidate.click();
-                            return true;
-                        }
-                    }
-                }
-            }
-            return false;
-        });
-    }
-
     private long auditCount(String action) {
         return jdbc.sql("select count(*) from ops_audit where action = ? and actor = ?")
                 .params(action, "ops:" + OPS_USER).query(Long.class).single();
-    }
-
-    private void screenshot(String name) {
-        try {
-            Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-            Files.copy(shot, SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private String url(String path) {
-        return "http://localhost:" + port + path;
     }
 
     private String transfer(TestPartner partner, Map<String, Object> body) {
