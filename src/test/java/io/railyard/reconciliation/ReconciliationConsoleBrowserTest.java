@@ -177,6 +177,8 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
 
         // the CSV links download with the console's session (no Basic credentials)
         String session = "JSESSIONID=" + browser.manage().getCookieNamed("JSESSIONID").getValue();
+        assertThat(browser.manage().getCookieNamed("JSESSIONID").getSameSite())
+                .as("no other site's request carries the session").isEqualTo("Strict");
         String runExport = browser.findElement(By.cssSelector("#discrepancy-detail a[href$='/export']"))
                 .getDomAttribute("href");
         assertThat(runExport).isEqualTo("/v1/reconciliation/runs/" + runId + "/export");
