@@ -7,9 +7,16 @@ import java.util.Map;
  * {@code connectors/<rail>/connector.yaml}: what a connector needs (typed, validated parameters) and how its rail's
  * statuses map to the hub's outcomes; {@code refundStatuses} (optional) how the statuses of a refund on the rail map to
  * PENDING | SETTLED (refunded) | FAILED. A rail without it has no refund flow: refunds of its transfers are refused.
+ * {@code batches} (optional): the rail takes bulk payouts, so config/rails.yaml may batch it.
  */
 public record ConnectorDescriptor(String rail, String description, List<String> currencies,
-        Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses) {
+        Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses,
+        Batches batches) {
+
+    public ConnectorDescriptor(String rail, String description, List<String> currencies,
+            Map<String, Parameter> parameters, Map<String, String> statuses, Map<String, String> refundStatuses) {
+        this(rail, description, currencies, parameters, statuses, refundStatuses, null);
+    }
 
     /**
      * A parameter, set as {@code railyard.connectors.<rail>.<name>}. {@code secret} values are never logged;
@@ -17,5 +24,12 @@ public record ConnectorDescriptor(String rail, String description, List<String> 
      */
     public record Parameter(String description, boolean required, String defaultValue, String pattern,
             boolean secret) {
+    }
+
+    /**
+     * Bulk payouts: at most {@code maxLines} lines per request; {@code netting}: the rail accepts one line paying the
+     * sum of several instructions to one beneficiary. Each line's status is read through {@code statuses}.
+     */
+    public record Batches(int maxLines, boolean netting) {
     }
 }

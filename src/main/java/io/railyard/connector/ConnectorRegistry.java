@@ -87,6 +87,11 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         return connector != null && connector.refundStatuses() != null && !connector.refundStatuses().isEmpty();
     }
 
+    /** The rail's bulk payout capability, when its connector declares one (and routes {@code direct:batch.<rail>.send}). */
+    public Optional<ConnectorDescriptor.Batches> batches(String rail) {
+        return find(rail).map(ConnectorDescriptor::batches);
+    }
+
     /** Whether the rail can report a return after settling (its status map has a RETURNED outcome). */
     public boolean returns(String rail) {
         ConnectorDescriptor connector = connectors.get(rail);
@@ -188,6 +193,15 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
             }
         }
+        if (descriptor.batches() != null) {
+            if (descriptor.batches().maxLines() < 1) {
+                faults.add("batches.max-lines must be at least 1");
+            }
+            String endpoint = "direct:batch." + rail + ".send";
+            if (routeFiles(folder).stream().noneMatch(route -> read(route).contains(endpoint))) {
+                faults.add("batches is set but no *.camel.yaml route consumes " + endpoint);
+            }
+        }
         Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
                 : descriptor.parameters();
         parameters.forEach((name, parameter) -> {
@@ -263,7 +277,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     /** The file's shape: kebab-case keys as an integration engineer writes them. */
     record DescriptorFile(String rail, String description, List<String> currencies,
             Map<String, ParameterFile> parameters, Map<String, String> statuses,
-            @JsonProperty("refund-statuses") Map<String, String> refundStatuses) {
+            @JsonProperty("refund-statuses") Map<String, String> refundStatuses, BatchesFile batches) {
         ConnectorDescriptor toDescriptor() {
             Map<String, ConnectorDescriptor.Parameter> params = new LinkedHashMap<>();
             if (parameters != null) {
@@ -271,8 +285,13 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                         : p.description(), p != null && Boolean.TRUE.equals(p.required()), p == null ? null : p.value(),
                         p == null ? null : p.pattern(), p != null && Boolean.TRUE.equals(p.secret()))));
             }
-            return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses);
+            return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses,
+                    batches == null ? null : new ConnectorDescriptor.Batches(batches.maxLines() == null ? 0
+                            : batches.maxLines(), Boolean.TRUE.equals(batches.netting())));
         }
+    }
+
+    record BatchesFile(@JsonProperty("max-lines") Integer maxLines, Boolean netting) {
     }
 
     record ParameterFile(String description, Boolean required, @JsonProperty("default") String value, String pattern,

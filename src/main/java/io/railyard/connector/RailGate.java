@@ -162,6 +162,21 @@ public class RailGate {
                 : outcome(exchange);
         String transferId = exchange.getProperty("railyardTransferId", String.class);
         String refundId = exchange.getProperty("railyardRefundId", String.class);
+        Map<String, Object> result = result(rail, transferId, refundId, outcome, status,
+                exchange.getProperty("railyardRailReference", String.class),
+                exchange.getProperty("railyardFailureCode", String.class),
+                exchange.getProperty("railyardFailureReason", String.class));
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader("kafka.KEY", transferId);
+        exchange.getMessage().setBody(json.writeValueAsString(result));
+    }
+
+    /**
+     * A settlement result message ({@link #RESULTS_TOPIC}) for a transfer, or a refund of it: its id names the outcome,
+     * so a result delivered twice is applied once.
+     */
+    public static Map<String, Object> result(String rail, String transferId, String refundId, RailOutcome outcome,
+            String railStatus, String railReference, String failureCode, String failureReason) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome);
         result.put("transfer_id", transferId);
@@ -170,14 +185,12 @@ public class RailGate {
         }
         result.put("rail", rail);
         result.put("outcome", outcome.name());
-        result.put("rail_status", status);
-        result.put("rail_reference", exchange.getProperty("railyardRailReference", String.class));
-        result.put("failure_code", exchange.getProperty("railyardFailureCode", String.class));
-        result.put("failure_reason", exchange.getProperty("railyardFailureReason", String.class));
+        result.put("rail_status", railStatus);
+        result.put("rail_reference", railReference);
+        result.put("failure_code", failureCode);
+        result.put("failure_reason", failureReason);
         result.put("observed_at", Instant.now().toString());
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader("kafka.KEY", transferId);
-        exchange.getMessage().setBody(json.writeValueAsString(result));
+        return result;
     }
 
     /**
