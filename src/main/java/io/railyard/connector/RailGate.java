@@ -162,7 +162,7 @@ public class RailGate {
                 : outcome(exchange);
         String transferId = exchange.getProperty("railyardTransferId", String.class);
         String refundId = exchange.getProperty("railyardRefundId", String.class);
-        Map<String, Object> result = result(rail, transferId, refundId, outcome, status,
+        Map<String, Object> result = resultMessage(rail, transferId, refundId, outcome, status,
                 exchange.getProperty("railyardRailReference", String.class),
                 exchange.getProperty("railyardFailureCode", String.class),
                 exchange.getProperty("railyardFailureReason", String.class));
@@ -175,8 +175,8 @@ public class RailGate {
      * A settlement result message ({@link #RESULTS_TOPIC}) for a transfer, or a refund of it: its id names the outcome,
      * so a result delivered twice is applied once.
      */
-    public static Map<String, Object> result(String rail, String transferId, String refundId, RailOutcome outcome,
-            String railStatus, String railReference, String failureCode, String failureReason) {
+    public static Map<String, Object> resultMessage(String rail, String transferId, String refundId,
+            RailOutcome outcome, String railStatus, String railReference, String failureCode, String failureReason) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome);
         result.put("transfer_id", transferId);

@@ -236,8 +236,8 @@ public class SettlementBatches {
                 if (!"SUBMITTED".equals(item.get("status"))) {
                     continue;
                 }
-                Map<String, Object> result = RailGate.result(rail, item.get("transfer_id").toString(), null, outcome,
-                        (String) line.get("rail_status"), (String) line.get("rail_reference"),
+                Map<String, Object> result = RailGate.resultMessage(rail, item.get("transfer_id").toString(), null,
+                        outcome, (String) line.get("rail_status"), (String) line.get("rail_reference"),
                         (String) line.get("failure_code"), (String) line.get("failure_reason"));
                 result.put("settlement_batch_id", batchId.toString());
                 result.put("settlement_batch_line", line.get("line_no"));
