@@ -164,13 +164,6 @@ public class SettlementWindows {
         return a.isBefore(b) ? a : b;
     }
 
-    /** Rails with at least one batched currency (or batched as a whole). */
-    public List<String> batchedRails() {
-        return table.rails().entrySet().stream().filter(e -> e.getValue().window().batching() != null
-                || e.getValue().currencies().values().stream().anyMatch(w -> w.batching() != null))
-                .map(java.util.Map.Entry::getKey).sorted().toList();
-    }
-
     public List<String> rails() {
         return List.copyOf(new TreeSet<>(table.rails().keySet()));
     }
