@@ -26,7 +26,8 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
- * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1};
+ * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1}
+ * (a batched rail's: on {@link #BATCH_ITEMS_TOPIC}, for its window's settlement batch);
  * when the rail's settlement window is closed it waits in QUEUED until the window opens ({@link #releaseDue}).
  * Re-delivered events find the transfer already routed and change nothing. A transfer no rule fits fails with
  * {@code no_route} and its hold is released.
@@ -106,8 +107,11 @@ public class TransferRouter {
                 null, null);
         SettlementWindows.State window = windows.now(route.rail(), transfer.destinationCurrency().name());
         if (window.open()) {
-            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed,
-                    topicFor(route.rail(), transfer.destinationCurrency().name())));
+            String topic = topicFor(route.rail(), transfer.destinationCurrency().name());
+            String reason = topic.equals(BATCH_ITEMS_TOPIC)
+                    ? route.reason() + " (batched: sent in the rail's settlement batch when its window ends)"
+                    : route.reason();
+            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, reason, routed, topic));
         }
         transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed, null);
         return Optional.of(queue(transferId, window));
