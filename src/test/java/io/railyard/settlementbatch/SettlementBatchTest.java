@@ -35,6 +35,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -67,6 +68,13 @@ class SettlementBatchTest extends HubTest {
     ObjectMapper json;
     @Autowired
     Environment env;
+
+    /** Every scenario's windows end at the same midnight: no group of an earlier one may share its key. */
+    @BeforeEach
+    void noOpenWindows() {
+        closeAt(Instant.parse("9999-01-01T00:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> repository.getKeys().isEmpty());
+    }
 
     @AfterEach
     void unbatch() {
