@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.function.Consumer;
 
 /**
@@ -23,6 +25,7 @@ public final class TestRailsTable {
     }
 
     private static boolean written;
+    private static Instant stamp;
 
     /**
      * The unbatched table's path, written on first use only: a property supplier may be asked again while a suite has
@@ -38,19 +41,23 @@ public final class TestRailsTable {
 
     /** Writes the unbatched table again (after a suite's edit). */
     public static synchronized void restore() {
-        write(rails -> rails.forEach(rail -> {
-            ((ObjectNode) rail).remove("batching");
-            rail.path("currencies").forEach(currency -> ((ObjectNode) currency).remove("batching"));
-        }));
+        write(rails -> { });
     }
 
-    /** The table with {@code edit} applied to its {@code rails} node. */
+    /** The unbatched table with {@code edit} applied to its {@code rails} node. */
     public static synchronized void write(Consumer<ObjectNode> edit) {
         try {
             JsonNode table = YAML.readTree(Path.of("config", "rails.yaml").toFile());
+            table.get("rails").forEach(rail -> {
+                ((ObjectNode) rail).remove("batching");
+                rail.path("currencies").forEach(currency -> ((ObjectNode) currency).remove("batching"));
+            });
             edit.accept((ObjectNode) table.get("rails"));
             Files.createDirectories(FILE.getParent());
             YAML.writeValue(FILE.toFile(), table);
+            // the hub reloads on a changed modification time: make each write's differ, whatever the file system's grain
+            stamp = stamp == null || Instant.now().isAfter(stamp.plusSeconds(1)) ? Instant.now() : stamp.plusSeconds(1);
+            Files.setLastModifiedTime(FILE, FileTime.from(stamp));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
