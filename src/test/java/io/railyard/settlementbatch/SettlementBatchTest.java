@@ -418,7 +418,6 @@ class SettlementBatchTest extends HubTest {
         args.put("railyard.connectors.base-usdc.rpc-url", sandbox + "/base/rpc");
         args.put("railyard.connectors.base-usdc.indexer-url", sandbox + "/base");
         args.put("railyard.reconciliation.enabled", "false");
-        args.put("logging.level.root", "WARN");
         return new SpringApplicationBuilder(RailyardApplication.class).run(args.entrySet().stream()
                 .map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
     }
