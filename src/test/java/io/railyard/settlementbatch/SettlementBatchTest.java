@@ -228,6 +228,24 @@ class SettlementBatchTest extends HubTest {
         LedgerInvariants.assertHold(jdbc);
     }
 
+    @Test
+    void aTransferOfANettedLineIsRefundedAloneFromItsLinesPayout() {
+        batchCircle("P1D", 2, true);
+        TestPartner partner = newPartner("10 USDC");
+        String a = wallet();
+        List<String> ids = List.of(create(partner, "3", a), create(partner, "2", a));
+        awaitStatus(partner, ids, "SETTLED");
+        Reply refund = call("POST", "/v1/transfers/" + ids.get(0) + "/refunds").as(partner)
+                .header("Idempotency-Key", UUID.randomUUID().toString()).json(Map.of("amount", "3")).send();
+        assertThat(refund.status()).as(refund.toString()).isEqualTo(201);
+        String refundId = refund.json().get("id").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> call("GET", "/v1/refunds/" + refundId).as(partner).send()
+                .json().get("status").asText().equals("SUCCEEDED"));
+        assertThat(status(partner, ids.get(1))).as("its line-mate keeps its payment").isEqualTo("SETTLED");
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE))).isEqualTo(8_000_000);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
     /**
      * A second hub on the same database and broker aggregates a window and goes away before the window ends; the
      * windows it held are in PostgreSQL, and this hub closes them: everything settles once, in one bulk request.
