@@ -9,6 +9,7 @@ import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.ops.OpsUsers;
 import io.railyard.partner.Partners;
+import io.railyard.window.TestRailsTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -70,6 +71,8 @@ public abstract class HubTest {
         registry.add("railyard.returns.watch-for", () -> "PT15S"); // late returns are watched for 15 s...
         registry.add("railyard.returns.watch-interval", () -> "PT1S"); // ...at 1, 1, 2, 4 and 8 s after settling
         registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
+        // rails pay one transfer at a time unless a suite batches them (SettlementBatchTest edits this table)
+        registry.add("railyard.windows.table", TestRailsTable::unbatched);
     }
 
     private static int freePort() {

@@ -96,6 +96,11 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         return connector != null && failureCode != null && connector.rerouteOn().contains(failureCode);
     }
 
+    /** The rail's bulk payout capability, when its connector declares one (and routes {@code direct:batch.<rail>.send}). */
+    public Optional<ConnectorDescriptor.Batches> batches(String rail) {
+        return find(rail).map(ConnectorDescriptor::batches);
+    }
+
     /** Whether the rail can report a return after settling (its status map has a RETURNED outcome). */
     public boolean returns(String rail) {
         ConnectorDescriptor connector = connectors.get(rail);
@@ -199,6 +204,15 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         }
         descriptor.rerouteOn().stream().filter(code -> !FAILURE_CODE.matcher(code).matches()).forEach(code ->
                 faults.add("reroute-on lists '" + code + "', not a failure code (letters, digits, _ : . -)"));
+        if (descriptor.batches() != null) {
+            if (descriptor.batches().maxLines() < 1) {
+                faults.add("batches.max-lines must be at least 1");
+            }
+            String endpoint = "direct:batch." + rail + ".send";
+            if (routeFiles(folder).stream().noneMatch(route -> read(route).contains(endpoint))) {
+                faults.add("batches is set but no *.camel.yaml route consumes " + endpoint);
+            }
+        }
         Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
                 : descriptor.parameters();
         parameters.forEach((name, parameter) -> {
@@ -275,7 +289,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     record DescriptorFile(String rail, String description, List<String> currencies,
             Map<String, ParameterFile> parameters, Map<String, String> statuses,
             @JsonProperty("refund-statuses") Map<String, String> refundStatuses,
-            @JsonProperty("reroute-on") List<String> rerouteOn) {
+            @JsonProperty("reroute-on") List<String> rerouteOn, BatchesFile batches) {
         ConnectorDescriptor toDescriptor() {
             Map<String, ConnectorDescriptor.Parameter> params = new LinkedHashMap<>();
             if (parameters != null) {
@@ -284,8 +298,13 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                         p == null ? null : p.pattern(), p != null && Boolean.TRUE.equals(p.secret()))));
             }
             return new ConnectorDescriptor(rail, description, currencies, params, statuses, refundStatuses,
-                    rerouteOn == null ? Set.of() : new LinkedHashSet<>(rerouteOn));
+                    rerouteOn == null ? Set.of() : new LinkedHashSet<>(rerouteOn),
+                    batches == null ? null : new ConnectorDescriptor.Batches(batches.maxLines() == null ? 0
+                            : batches.maxLines(), Boolean.TRUE.equals(batches.netting())));
         }
+    }
+
+    record BatchesFile(@JsonProperty("max-lines") Integer maxLines, Boolean netting) {
     }
 
     record ParameterFile(String description, Boolean required, @JsonProperty("default") String value, String pattern,

@@ -165,7 +165,24 @@ public class RailGate {
         String transferId = exchange.getProperty("railyardTransferId", String.class);
         String refundId = exchange.getProperty("railyardRefundId", String.class);
         String returned = exchange.getProperty("railyardReturnedAmount", String.class);
-        returned = returned == null || returned.isBlank() ? null : returned;
+        Map<String, Object> result = resultMessage(rail, transferId, refundId, outcome, status,
+                exchange.getProperty("railyardRailReference", String.class),
+                exchange.getProperty("railyardFailureCode", String.class),
+                exchange.getProperty("railyardFailureReason", String.class),
+                returned == null || returned.isBlank() ? null : returned);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader("kafka.KEY", transferId);
+        exchange.getMessage().setBody(json.writeValueAsString(result));
+    }
+
+    /**
+     * A settlement result message ({@link #RESULTS_TOPIC}) for a transfer, or a refund of it: its id names the outcome
+     * (and how much the rail has returned so far, for a rail that returns in part), so a result delivered twice is
+     * applied once.
+     */
+    public static Map<String, Object> resultMessage(String rail, String transferId, String refundId,
+            RailOutcome outcome, String railStatus, String railReference, String failureCode, String failureReason,
+            String returned) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("result_id", rail + ":" + (refundId == null ? transferId : "refund:" + refundId) + ":" + outcome
                 + (returned == null ? "" : ":returned:" + returned));
@@ -175,15 +192,13 @@ public class RailGate {
         }
         result.put("rail", rail);
         result.put("outcome", outcome.name());
-        result.put("rail_status", status);
-        result.put("rail_reference", exchange.getProperty("railyardRailReference", String.class));
-        result.put("failure_code", exchange.getProperty("railyardFailureCode", String.class));
-        result.put("failure_reason", exchange.getProperty("railyardFailureReason", String.class));
+        result.put("rail_status", railStatus);
+        result.put("rail_reference", railReference);
+        result.put("failure_code", failureCode);
+        result.put("failure_reason", failureReason);
         result.put("returned_amount", returned);
         result.put("observed_at", Instant.now().toString());
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader("kafka.KEY", transferId);
-        exchange.getMessage().setBody(json.writeValueAsString(result));
+        return result;
     }
 
     /**

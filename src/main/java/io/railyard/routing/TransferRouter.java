@@ -2,6 +2,7 @@ package io.railyard.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
@@ -25,7 +26,8 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
- * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1};
+ * routing table and moves to ROUTED, whose event is the instruction on {@code railyard.rail.<rail>.instruction.v1}
+ * (a batched rail's: on {@link #BATCH_ITEMS_TOPIC}, for its window's settlement batch);
  * when the rail's settlement window is closed it waits in QUEUED until the window opens ({@link #releaseDue}).
  * Re-delivered events find the transfer already routed and change nothing. A transfer no rule fits fails with
  * {@code no_route} and its hold is released.
@@ -34,6 +36,8 @@ import org.springframework.transaction.annotation.Transactional;
 public class TransferRouter {
 
     private static final Logger log = LoggerFactory.getLogger(TransferRouter.class);
+    /** Instructions of batched rails, aggregated per rail and window into settlement batches. */
+    public static final String BATCH_ITEMS_TOPIC = "railyard.settlement-batch.items.v1";
 
     private final RoutingTable table;
     private final Transfers transfers;
@@ -42,11 +46,14 @@ public class TransferRouter {
     private final ObjectMapper json;
     private final int sweepAfterSeconds;
     private final SettlementWindows windows;
+    private final ConnectorRegistry connectors;
 
     public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
-            SettlementWindows windows, @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
+            SettlementWindows windows, ConnectorRegistry connectors,
+            @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
         this.table = table;
         this.windows = windows;
+        this.connectors = connectors;
         this.transfers = transfers;
         this.ledger = ledger;
         this.jdbc = jdbc;
@@ -56,6 +63,21 @@ public class TransferRouter {
 
     public static String instructionTopic(String rail) {
         return "railyard.rail." + rail + ".instruction.v1";
+    }
+
+    /**
+     * Where a routed transfer's instruction goes: its rail's own topic, or, when config/rails.yaml batches the rail
+     * (and its connector takes bulk payouts), the window aggregator's topic (io.railyard.settlementbatch).
+     */
+    private String topicFor(String rail, String currency) {
+        if (windows.batchWindow(rail, currency, windows.now()).isEmpty()) {
+            return instructionTopic(rail);
+        }
+        if (connectors.batches(rail).isEmpty()) {
+            log.error("config/rails.yaml batches {} but its connector declares no bulk payouts: sent one by one", rail);
+            return instructionTopic(rail);
+        }
+        return BATCH_ITEMS_TOPIC;
     }
 
     /** Handles one {@code transfer.accepted} event (the Kafka record's value). */
@@ -85,8 +107,11 @@ public class TransferRouter {
                 null, null);
         SettlementWindows.State window = windows.now(route.rail(), transfer.destinationCurrency().name());
         if (window.open()) {
-            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed,
-                    instructionTopic(route.rail())));
+            String topic = topicFor(route.rail(), transfer.destinationCurrency().name());
+            String reason = topic.equals(BATCH_ITEMS_TOPIC)
+                    ? route.reason() + " (batched: sent in the rail's settlement batch when its window ends)"
+                    : route.reason();
+            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, reason, routed, topic));
         }
         transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed, null);
         return Optional.of(queue(transferId, window));
@@ -134,7 +159,7 @@ public class TransferRouter {
     public Transfer release(UUID transferId, String reason) {
         Transfer transfer = transfers.require(transferId);
         return transfers.transition(transferId, TransferStatus.ROUTED, reason, Transfers.Changes.NONE,
-                instructionTopic(transfer.rail()));
+                topicFor(transfer.rail(), transfer.destinationCurrency().name()));
     }
 
     /**

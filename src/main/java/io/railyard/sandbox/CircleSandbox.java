@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,7 @@ class CircleSandbox extends RailEndpoint {
 
     private static final Set<String> DESTINATIONS = Set.of("address_book", "wire");
     private static final Map<String, Integer> SCALES = Map.of("USD", 2, "USDC", 6);
+    static final int MAX_BULK = 1000;
 
     record Order(String sourceWalletId, String destinationType, String destinationId, BigDecimal amount,
             String currency, JsonNode metadata) {
@@ -49,27 +52,88 @@ class CircleSandbox extends RailEndpoint {
     ResponseEntity<Object> create(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
             @RequestBody JsonNode body) {
         requireBearer(auth);
-        String key = text(body, "/idempotencyKey");
-        check(key != null && UUID_FORMAT.matcher(key).matches(), "idempotencyKey", "must be a UUID");
+        String key = key(body, "");
+        Order order = order(body, source(body), "");
+        Payout<Order> payout = rail.create(key, order, order.amount(), () -> UUID.randomUUID().toString());
+        // Creation always answers pending, replays included: the outcome is read with GET.
+        return ResponseEntity.status(201).body(Map.of("data", view(payout, Payout.Phase.PENDING, payout.amount())));
+    }
+
+    /**
+     * Bulk payouts (the sandbox's extension in Circle's shape; Circle's public v1 API pays one by one): one request,
+     * up to {@value #MAX_BULK} payouts from one wallet, each with its own idempotencyKey and outcome; the bulk's own
+     * idempotencyKey makes the whole request execute once.
+     */
+    @PostMapping("/bulk")
+    ResponseEntity<Object> createBulk(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @RequestBody JsonNode body) {
+        requireBearer(auth);
+        String key = key(body, "");
+        String source = source(body);
+        JsonNode payouts = body.path("payouts");
+        check(payouts.isArray() && !payouts.isEmpty() && payouts.size() <= MAX_BULK, "payouts",
+                "must be 1 to " + MAX_BULK + " payouts");
+        List<Bulk.Line<Order>> lines = new ArrayList<>();
+        Set<String> keys = new HashSet<>();
+        for (int i = 0; i < payouts.size(); i++) {
+            String prefix = "payouts[" + i + "].";
+            String lineKey = key(payouts.get(i), prefix);
+            check(keys.add(lineKey), prefix + "idempotencyKey", "is used by another payout of the bulk");
+            Order order = order(payouts.get(i), source, prefix);
+            lines.add(new Bulk.Line<>(lineKey, order, order.amount()));
+        }
+        Bulk<Order> bulk = rail.createBulk(key, lines, () -> UUID.randomUUID().toString());
+        return ResponseEntity.status(201).body(Map.of("data", bulkView(bulk)));
+    }
+
+    @GetMapping("/bulk/{id}")
+    Map<String, Object> bulkStatus(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String auth,
+            @PathVariable String id) {
+        requireBearer(auth);
+        return Map.of("data", bulkView(rail.bulkById(id).orElseThrow(() -> RailError.notFound("bulk " + id))));
+    }
+
+    private Map<String, Object> bulkView(Bulk<Order> bulk) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", bulk.id());
+        view.put("idempotencyKey", bulk.key());
+        view.put("status", bulk.pending(rail.now()) ? "pending" : "complete");
+        view.put("payouts", bulk.payouts().stream().map(p -> {
+            Map<String, Object> line = new LinkedHashMap<>(view(p, rail.phase(p), p.amount()));
+            line.put("idempotencyKey", p.key());
+            return line;
+        }).toList());
+        view.put("createDate", bulk.createdAt().toString());
+        return view;
+    }
+
+    private static String key(JsonNode node, String prefix) {
+        String key = text(node, "/idempotencyKey");
+        check(key != null && UUID_FORMAT.matcher(key).matches(), prefix + "idempotencyKey", "must be a UUID");
+        return key;
+    }
+
+    private static String source(JsonNode body) {
         check("wallet".equals(text(body, "/source/type")), "source.type", "must be wallet");
         String source = text(body, "/source/id");
         check(source != null, "source.id", "may not be empty");
-        String destinationType = text(body, "/destination/type");
-        check(DESTINATIONS.contains(destinationType), "destination.type", "must be one of " + DESTINATIONS);
-        String destination = text(body, "/destination/id");
-        check(destination != null, "destination.id", "may not be empty");
-        String currency = text(body, "/amount/currency");
-        check(SCALES.containsKey(currency), "amount.currency", "must be USD or USDC");
-        BigDecimal amount = amount(text(body, "/amount/amount"), SCALES.get(currency));
-        check(amount != null, "amount.amount", "must be a positive decimal string with at most "
-                + SCALES.get(currency) + " decimals");
-        JsonNode metadata = body.path("metadata");
-        check(metadata.isMissingNode() || metadata.isObject(), "metadata", "must be an object");
+        return source;
+    }
 
-        Order order = new Order(source, destinationType, destination, amount, currency, metadata);
-        Payout<Order> payout = rail.create(key, order, amount, () -> UUID.randomUUID().toString());
-        // Creation always answers pending, replays included: the outcome is read with GET.
-        return ResponseEntity.status(201).body(Map.of("data", view(payout, Payout.Phase.PENDING, payout.amount())));
+    /** A payout's destination, amount and metadata, checked; {@code prefix} names its place in a bulk. */
+    private static Order order(JsonNode node, String source, String prefix) {
+        String destinationType = text(node, "/destination/type");
+        check(DESTINATIONS.contains(destinationType), prefix + "destination.type", "must be one of " + DESTINATIONS);
+        String destination = text(node, "/destination/id");
+        check(destination != null, prefix + "destination.id", "may not be empty");
+        String currency = text(node, "/amount/currency");
+        check(SCALES.containsKey(currency), prefix + "amount.currency", "must be USD or USDC");
+        BigDecimal amount = amount(text(node, "/amount/amount"), SCALES.get(currency));
+        check(amount != null, prefix + "amount.amount", "must be a positive decimal string with at most "
+                + SCALES.get(currency) + " decimals");
+        JsonNode metadata = node.path("metadata");
+        check(metadata.isMissingNode() || metadata.isObject(), prefix + "metadata", "must be an object");
+        return new Order(source, destinationType, destination, amount, currency, metadata);
     }
 
     @GetMapping("/{id}")

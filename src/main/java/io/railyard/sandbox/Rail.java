@@ -35,6 +35,9 @@ final class Rail<D> {
     private final Map<String, Integer> executions = new ConcurrentHashMap<>();
     private final Map<String, RailRefund<D>> refundsByKey = new ConcurrentHashMap<>();
     private final Map<String, RailRefund<D>> refundsById = new ConcurrentHashMap<>();
+    private final Map<String, Bulk<D>> bulksByKey = new ConcurrentHashMap<>();
+    private final Map<String, Bulk<D>> bulksById = new ConcurrentHashMap<>();
+    private final Map<String, Integer> bulkExecutions = new ConcurrentHashMap<>();
     private volatile Faults faults = Faults.NONE;
     private volatile Random random;
 
@@ -71,6 +74,38 @@ final class Rail<D> {
             pause(timeoutSleep.toMillis());
         }
         return payout;
+    }
+
+    /**
+     * Executes a bulk request once per bulk key: transport faults are rolled once for the request, each line is a
+     * payout executed once per its own key with its own fate ({@code fail_rate} per line). The same bulk key again
+     * answers the bulk it created; with other lines it is refused.
+     */
+    Bulk<D> createBulk(String key, List<Bulk.Line<D>> lines, Supplier<String> newId) {
+        Faults f = faults;
+        pause(f.latencyMs());
+        if (roll(f.errorRate())) {
+            throw SandboxFault.unavailable(name);
+        }
+        Bulk<D> bulk = executeBulk(key, lines, newId, f);
+        if (roll(f.loseConfirmationRate())) {
+            throw SandboxFault.confirmationLost(name);
+        }
+        if (roll(f.timeoutRate())) {
+            pause(timeoutSleep.toMillis());
+        }
+        return bulk;
+    }
+
+    /** A bulk's status read by the rail's id (faults apply). */
+    Optional<Bulk<D>> bulkById(String id) {
+        statusFaults();
+        return Optional.ofNullable(bulksById.get(id));
+    }
+
+    /** Executions per bulk key, sorted by key. */
+    Map<String, Integer> bulkExecutions() {
+        return new TreeMap<>(bulkExecutions);
     }
 
     /**
@@ -180,6 +215,9 @@ final class Rail<D> {
         refundsByKey.clear();
         refundsById.clear();
         executions.clear();
+        bulksByKey.clear();
+        bulksById.clear();
+        bulkExecutions.clear();
         random = seeded();
     }
 
@@ -212,6 +250,34 @@ final class Rail<D> {
     private static BigDecimal part(BigDecimal amount, double share) {
         BigDecimal part = amount.multiply(BigDecimal.valueOf(share)).setScale(amount.scale(), RoundingMode.DOWN);
         return part.signum() > 0 && part.compareTo(amount) < 0 ? part : null;
+    }
+
+    private synchronized Bulk<D> executeBulk(String key, List<Bulk.Line<D>> lines, Supplier<String> newId, Faults f) {
+        Bulk<D> existing = bulksByKey.get(key);
+        if (existing != null) {
+            List<String> asked = lines.stream().map(Bulk.Line::key).toList();
+            if (!existing.payouts().stream().map(Payout::key).toList().equals(asked)) {
+                throw RailError.keyReused(key);
+            }
+            return existing;
+        }
+        for (Bulk.Line<D> line : lines) { // all or nothing: no line runs when one cannot
+            Payout<D> taken = byKey.get(line.key());
+            if (taken != null && !taken.detail().equals(line.detail())) {
+                throw RailError.keyReused(line.key());
+            }
+        }
+        String id = newId.get();
+        if (bulksById.containsKey(id) || byId.containsKey(id)) {
+            throw RailError.referenceTaken(id);
+        }
+        List<Payout<D>> payouts = lines.stream()
+                .map(line -> execute(line.key(), line.detail(), line.amount(), newId, f)).toList();
+        Bulk<D> bulk = new Bulk<>(key, id, payouts, now().truncatedTo(ChronoUnit.MILLIS));
+        bulksByKey.put(key, bulk);
+        bulksById.put(id, bulk);
+        bulkExecutions.merge(key, 1, Integer::sum);
+        return bulk;
     }
 
     private synchronized RailRefund<D> executeRefund(Payout<D> original, String key, BigDecimal amount,

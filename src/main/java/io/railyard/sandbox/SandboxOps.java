@@ -67,10 +67,15 @@ class SandboxOps {
 
     @GetMapping("/executions")
     Map<String, Object> executions(@PathVariable String rail) {
-        Map<String, Integer> byKey = rail(rail).executions();
+        Rail<?> simulator = rail(rail);
+        Map<String, Integer> byKey = simulator.executions();
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("by_key", byKey);
         view.put("total", byKey.values().stream().mapToInt(Integer::intValue).sum());
+        Map<String, Integer> byBatch = simulator.bulkExecutions();
+        if (!byBatch.isEmpty()) { // bulk requests, by their own key (their lines are counted in by_key)
+            view.put("by_batch", byBatch);
+        }
         return view;
     }
 

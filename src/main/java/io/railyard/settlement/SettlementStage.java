@@ -104,7 +104,7 @@ public class SettlementStage {
         String returned = text(result, "returned_amount");
         if (returned != null && "SETTLED".equals(outcome)) {
             if (transfer.status() == TransferStatus.SUBMITTED) { // settled, and part already came back
-                settle(transfer, reference);
+                settle(transfer, reference, result.hasNonNull("settlement_batch_id"));
                 transfer = transfers.require(id);
             }
             if (transfer.status() == TransferStatus.SETTLED) {
@@ -114,7 +114,7 @@ public class SettlementStage {
             return;
         }
         switch (outcome) {
-            case "SETTLED" -> settle(transfer, reference);
+            case "SETTLED" -> settle(transfer, reference, result.hasNonNull("settlement_batch_id"));
             case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference);
             case "RETURNED" -> giveBack(transfer, railStatus, reference, text(result, "failure_code"),
                     text(result, "failure_reason"));
@@ -135,7 +135,7 @@ public class SettlementStage {
                 .update() == 1;
     }
 
-    private void settle(Transfer transfer, String reference) {
+    private void settle(Transfer transfer, String reference, boolean batched) {
         if (!transfer.status().canMoveTo(TransferStatus.SETTLED)) {
             log.warn("Transfer {} is {}: a SETTLED result from {} is not applied", transfer.id(), transfer.status(),
                     transfer.rail());
@@ -144,8 +144,10 @@ public class SettlementStage {
         }
         transfers.transition(transfer.id(), TransferStatus.SETTLED, "settled on " + transfer.rail(),
                 new Transfers.Changes(null, null, null, reference, null, null, null), null);
-        // a rail that can return a settled payout is watched for a late return (RailGate asks it again, with backoff)
-        boolean watch = watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(transfer.rail());
+        // a rail that can return a settled payout is watched for a late return (RailGate asks it again, with backoff);
+        // not a line of a settlement batch: asking again per transfer would be a payout of its own (reconciliation
+        // finds those returns)
+        boolean watch = !batched && watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(transfer.rail());
         jdbc.sql("""
                 update transfers set settled_at = clock_timestamp(),
                     next_attempt_at = case when ? then clock_timestamp() + make_interval(secs => ?) end,

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
@@ -128,6 +129,39 @@ public class SettlementWindows {
             day = day.plusDays(1);
         }
         return day;
+    }
+
+    /**
+     * The aggregation window of a batched rail that holds an instruction routed at {@code at}: the slice of the day (in
+     * the rail's zone) containing it, ended early by the day's cut-off; {@code maxItems} and {@code netting} as
+     * configured. Empty when the rail (or this currency of it) is not batched.
+     */
+    public record BatchWindow(String rail, String currency, Instant start, Instant end, int maxItems,
+            boolean netting) {
+    }
+
+    public Optional<BatchWindow> batchWindow(String rail, String currency, Instant at) {
+        WindowTable.RailWindows windows = table.rails().get(rail);
+        WindowTable.Window w = windows == null ? null : windows.forCurrency(currency);
+        if (w == null || w.batching() == null) {
+            return Optional.empty();
+        }
+        Duration length = w.batching().window();
+        ZonedDateTime local = at.atZone(w.zone());
+        ZonedDateTime midnight = local.toLocalDate().atStartOfDay(w.zone());
+        long slice = Duration.between(midnight, local).toNanos() / length.toNanos();
+        Instant start = midnight.toInstant().plus(length.multipliedBy(slice));
+        Instant end = min(start.plus(length), local.toLocalDate().plusDays(1).atStartOfDay(w.zone()).toInstant());
+        if (!w.alwaysOpen()) {
+            Instant cutoff = local.toLocalDate().atTime(w.cutoff()).atZone(w.zone()).toInstant();
+            end = at.isBefore(cutoff) ? min(end, cutoff) : end;
+        }
+        return Optional.of(new BatchWindow(rail, currency, start, end, w.batching().maxItems(),
+                w.batching().netting()));
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     public List<String> rails() {

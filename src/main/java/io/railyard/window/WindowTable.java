@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -32,13 +33,27 @@ record WindowTable(Map<String, RailWindows> rails, Map<String, BusinessCalendar>
         }
     }
 
-    /** One window definition, resolved. */
+    /** One window definition, resolved; {@code batching} null: instructions go to the rail one by one. */
     record Window(ZoneId zone, BusinessCalendar calendar, boolean alwaysOpen, Set<DayOfWeek> days, LocalTime open,
-            LocalTime cutoff, boolean openOnHolidays) {
+            LocalTime cutoff, boolean openOnHolidays, Batching batching) {
+    }
+
+    /**
+     * Windowed aggregation: instructions are collected per {@code window} (slices of the day in the rail's zone, ending
+     * at the cut-off at the latest) into one settlement batch, sent when the slice ends or {@code maxItems} are in it;
+     * {@code netting}: one line per beneficiary and currency.
+     */
+    record Batching(Duration window, int maxItems, boolean netting) {
+        static final Duration SHORTEST = Duration.ofSeconds(1);
+        static final Duration LONGEST = Duration.ofDays(1);
+        static final int MOST_ITEMS = 10_000;
     }
 
     record WindowFile(String zone, String calendar, Boolean alwaysOpen, List<DayOfWeek> days, String open,
-            String cutoff, Boolean openOnHolidays, Map<String, WindowFile> currencies) {
+            String cutoff, Boolean openOnHolidays, BatchingFile batching, Map<String, WindowFile> currencies) {
+    }
+
+    record BatchingFile(String window, Integer maxItems, Boolean netting) {
     }
 
     record CalendarFile(Map<LocalDate, String> closures, Map<LocalDate, String> openings) {
@@ -115,8 +130,34 @@ record WindowTable(Map<String, RailWindows> rails, Map<String, BusinessCalendar>
             }
         }
         boolean onHolidays = w.openOnHolidays() != null ? w.openOnHolidays() : always;
+        BatchingFile batching = w.batching() != null ? w.batching() : parent == null ? null : parent.batching();
         return new Window(zone, calendar, always, w.days() == null ? EnumSet.allOf(DayOfWeek.class)
-                : EnumSet.copyOf(w.days()), open, cutoff, onHolidays);
+                : EnumSet.copyOf(w.days()), open, cutoff, onHolidays, batching(batching, at + ".batching", faults));
+    }
+
+    private static Batching batching(BatchingFile b, String at, List<String> faults) {
+        if (b == null) {
+            return null;
+        }
+        int known = faults.size();
+        Duration window = null;
+        try {
+            window = b.window() == null ? null : Duration.parse(b.window());
+        } catch (DateTimeException e) {
+            // named below
+        }
+        if (window == null || window.compareTo(Batching.SHORTEST) < 0 || window.compareTo(Batching.LONGEST) > 0
+                || Batching.LONGEST.toNanos() % window.toNanos() != 0) {
+            faults.add(at + ".window '" + b.window() + "' must be an ISO-8601 duration from PT1S to P1D that divides a"
+                    + " day (PT5M, PT1H...)");
+        }
+        if (b.maxItems() == null || b.maxItems() < 1 || b.maxItems() > Batching.MOST_ITEMS) {
+            faults.add(at + ".max-items must be 1 to " + Batching.MOST_ITEMS);
+        }
+        if (b.netting() == null) {
+            faults.add(at + ".netting must be true or false");
+        }
+        return faults.size() == known ? new Batching(window, b.maxItems(), b.netting()) : null;
     }
 
     private static LocalTime time(String value, String at, List<String> faults) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.RailyardApplication;
 import io.railyard.ledger.LedgerInvariants;
+import io.railyard.window.TestRailsTable;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,7 +69,8 @@ final class TestCluster implements AutoCloseable {
                 "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
                 "--railyard.connectors.circle-usdc.base-url=" + railsUrl + "/sandbox/circle",
                 "--railyard.connectors.base-usdc.rpc-url=" + railsUrl + "/sandbox/base/rpc",
-                "--railyard.settlement.recheck-after=PT2S", "--logging.level.root=WARN"));
+                "--railyard.settlement.recheck-after=PT2S", "--railyard.windows.table=" + TestRailsTable.unbatched(),
+                "--logging.level.root=WARN"));
     }
 
     static HttpResponse<String> send(String method, String url, String authorization, String key, String body)

@@ -120,6 +120,21 @@ class ConnectorRegistryTest {
     }
 
     @Test
+    void bulkPayoutsAreDeclaredByBatchesWithARouteSendingThem() throws IOException {
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.batches("circle-usdc")).contains(new ConnectorDescriptor.Batches(1000, true));
+        assertThat(registry.batches("pix")).isEmpty();
+
+        Files.delete(home.resolve("connectors/circle-usdc/batch.camel.yaml"));
+        Path descriptor = home.resolve("connectors/circle-usdc/connector.yaml");
+        Files.writeString(descriptor, Files.readString(descriptor).replace("max-lines: 1000", "max-lines: 0"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("connectors/circle-usdc/connector.yaml")
+                .hasMessageContaining("batches.max-lines must be at least 1")
+                .hasMessageContaining("no *.camel.yaml route consumes direct:batch.circle-usdc.send");
+    }
+
+    @Test
     void malformedYamlStopsStartUpNamingTheFile() throws IOException {
         Files.writeString(home.resolve("connectors/spei/connector.yaml"), "rail: spei\nstatuses: [oops\n");
         assertThatThrownBy(() -> new ConnectorRegistry(home, env))

@@ -232,6 +232,55 @@ class CircleSandboxTest extends RailSandboxSupport {
         assertThat(executions(RAIL).get("total").asInt()).isZero();
     }
 
+    @Test
+    void aBulkIsExecutedOncePerKeyWithAnOutcomePerLine() {
+        String key = UUID.randomUUID().toString();
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        Map<String, Object> bulk = bulk(key, line(first, "3.750001"), line(second, "1"));
+        Reply created = call("POST", PAYOUTS + "/bulk").header("Authorization", "Bearer sandbox-key").json(bulk).send();
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        String id = created.json().at("/data/id").asText();
+        Reply again = call("POST", PAYOUTS + "/bulk").header("Authorization", "Bearer sandbox-key").json(bulk).send();
+        assertThat(again.json().at("/data/id").asText()).as("the same bulk").isEqualTo(id);
+
+        JsonNode read = call("GET", PAYOUTS + "/bulk/" + id).header("Authorization", "Bearer sandbox-key").send().json()
+                .get("data");
+        assertThat(read.get("status").asText()).isEqualTo("complete");
+        assertThat(read.get("payouts").findValuesAsText("idempotencyKey")).containsExactly(first, second);
+        assertThat(read.get("payouts").findValuesAsText("status")).containsExactly("complete", "complete");
+        assertThat(read.at("/payouts/0/amount/amount").asText()).isEqualTo("3.750001");
+        String payout = read.at("/payouts/1/id").asText();
+        assertThat(status(payout).json().at("/data/amount/amount").asText()).as("a line is a payout").isEqualTo("1.00");
+        JsonNode executions = executions(RAIL);
+        assertThat(executions.at("/by_batch/" + key).asInt()).isEqualTo(1);
+        assertThat(executions.at("/by_key/" + first).asInt()).isEqualTo(1);
+        assertThat(executions.at("/by_key/" + second).asInt()).isEqualTo(1);
+
+        Reply otherLines = call("POST", PAYOUTS + "/bulk").header("Authorization", "Bearer sandbox-key")
+                .json(bulk(key, line(first, "3.750001"))).send();
+        assertThat(otherLines.status()).as(otherLines.toString()).isEqualTo(409);
+
+        int before = executions(RAIL).get("total").asInt();
+        Reply invalid = call("POST", PAYOUTS + "/bulk").header("Authorization", "Bearer sandbox-key")
+                .json(bulk(UUID.randomUUID().toString(), line(UUID.randomUUID().toString(), "1"),
+                        line(UUID.randomUUID().toString(), "0.1234567"))).send();
+        assertThat(invalid.status()).isEqualTo(400);
+        assertThat(invalid.json().get("message").asText()).contains("payouts[1].amount.amount");
+        assertThat(executions(RAIL).get("total").asInt()).as("nothing executed").isEqualTo(before);
+    }
+
+    @SafeVarargs
+    private static Map<String, Object> bulk(String key, Map<String, Object>... lines) {
+        return Map.of("idempotencyKey", key, "source", Map.of("type", "wallet", "id", "1000216185"),
+                "payouts", List.of(lines));
+    }
+
+    private static Map<String, Object> line(String key, String amount) {
+        return Map.of("idempotencyKey", key, "destination", Map.of("type", "address_book", "id", "1000216185"),
+                "amount", Map.of("amount", amount, "currency", "USDC"));
+    }
+
     private Reply create(Map<String, Object> body) {
         return call("POST", PAYOUTS).header("Authorization", "Bearer sandbox-key").json(body).send();
     }

@@ -26,7 +26,7 @@ class TreasuryTableTest {
     Path dir;
 
     private static ConnectorDescriptor connector(String rail, String... currencies) {
-        return new ConnectorDescriptor(rail, rail, List.of(currencies), Map.of(), Map.of(), Map.of(), Set.of());
+        return new ConnectorDescriptor(rail, rail, List.of(currencies), Map.of(), Map.of(), Map.of(), Set.of(), null);
     }
 
     @Test

@@ -1,0 +1,402 @@
+package io.railyard.settlementbatch;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.railyard.api.Keyset;
+import io.railyard.connector.ConnectorDescriptor;
+import io.railyard.connector.ConnectorRegistry;
+import io.railyard.connector.RailGate;
+import io.railyard.connector.RailOutcome;
+import io.railyard.ledger.CurrencyCode;
+import io.railyard.transfer.Transfer;
+import io.railyard.transfer.TransferStatus;
+import io.railyard.transfer.Transfers;
+import io.railyard.window.SettlementWindows;
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Settlement batches: a completed window's instructions sealed into one batch (lines netted per beneficiary where the
+ * rail and config/rails.yaml allow it), handed to the rail's connector ({@code direct:batch.<rail>.send}), each line's
+ * answer recorded and turned into one settlement result per transfer of the line. Sealing is idempotent (the batch
+ * id derives from the window and its transfers), so a recovered or re-sent window makes no second batch, and the
+ * rail executes a batch id once.
+ */
+@Component("settlementBatches")
+public class SettlementBatches {
+
+    static final List<String> STATUSES = List.of("SUBMITTED", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED");
+    private static final Logger log = LoggerFactory.getLogger(SettlementBatches.class);
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final JdbcClient jdbc;
+    private final Transfers transfers;
+    private final SettlementWindows windows;
+    private final ConnectorRegistry connectors;
+    private final ObjectMapper json;
+    private final ObjectMapper canonical;
+    private final Duration recheckAfter;
+    private final int maxAttempts;
+
+    public SettlementBatches(JdbcClient jdbc, Transfers transfers, SettlementWindows windows,
+            ConnectorRegistry connectors, ObjectMapper json,
+            @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
+            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts) {
+        this.jdbc = jdbc;
+        this.transfers = transfers;
+        this.windows = windows;
+        this.connectors = connectors;
+        this.json = json;
+        // one beneficiary is one JSON text whatever the key order it was written in
+        this.canonical = json.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+        this.recheckAfter = recheckAfter;
+        this.maxAttempts = maxAttempts;
+    }
+
+    /**
+     * The aggregator's completion: seals the window's group (body: transfer ids, header: its key) into a batch, unless
+     * it was sealed before (a recovered completion), and exposes it to the connector. Transfers no longer ROUTED
+     * (cancelled meanwhile) or already in a batch (an instruction delivered twice) are left out; a group left empty
+     * makes no batch ({@code railyardBatchId} unset).
+     */
+    @Transactional
+    public void seal(Exchange exchange) {
+        WindowGroup group = WindowGroup.parse(exchange.getIn().getHeader(SettlementBatcher.GROUP, String.class));
+        @SuppressWarnings("unchecked")
+        List<String> ids = exchange.getIn().getBody(List.class);
+        UUID batchId = UUID.nameUUIDFromBytes(("settlement-batch|" + group.key() + "|"
+                + String.join(",", new TreeSet<>(ids))).getBytes(StandardCharsets.UTF_8));
+        boolean sealed = jdbc.sql("select count(*) from settlement_batches where id = ?").param(batchId)
+                .query(Long.class).single() > 0;
+        if (sealed || create(batchId, group, ids)) {
+            expose(exchange, batchId);
+        }
+    }
+
+    private boolean create(UUID batchId, WindowGroup group, List<String> ids) {
+        List<UUID> members = ids.isEmpty() ? List.of() : jdbc.sql("""
+                select id from transfers t where id in (:ids) and status = 'ROUTED' and rail = :rail
+                    and destination_currency = :currency
+                    and not exists (select 1 from settlement_batch_items i where i.transfer_id = t.id)
+                order by created_at, id for update""")
+                .param("ids", ids.stream().map(UUID::fromString).toList()).param("rail", group.rail())
+                .param("currency", group.currency()).query(UUID.class).list();
+        if (members.isEmpty()) {
+            return false;
+        }
+        Map<String, List<Transfer>> lines = new LinkedHashMap<>();
+        boolean netting = netting(group);
+        for (UUID id : members) {
+            Transfer transfer = transfers.require(id);
+            lines.computeIfAbsent(netting ? write(transfer.beneficiary()) : id.toString(), k -> new ArrayList<>())
+                    .add(transfer);
+        }
+        long total = lines.values().stream().flatMap(List::stream).mapToLong(Transfer::destinationAmountMinor)
+                .reduce(0, Math::addExact);
+        jdbc.sql("""
+                insert into settlement_batches (id, rail, currency, window_end, netting, status, item_count, line_count,
+                    total_minor, next_attempt_at)
+                values (?, ?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, clock_timestamp() + make_interval(secs => ?))""")
+                .params(batchId, group.rail(), group.currency(), Timestamp.from(group.end()), netting, members.size(),
+                        lines.size(), total, recheckAfter.toMillis() / 1000.0).update();
+        int lineNo = 0;
+        for (List<Transfer> line : lines.values()) {
+            lineNo++;
+            long amount = line.stream().mapToLong(Transfer::destinationAmountMinor).reduce(0, Math::addExact);
+            jdbc.sql("""
+                    insert into settlement_batch_lines (batch_id, line_no, line_key, beneficiary, amount_minor)
+                    values (?, ?, ?, ?::jsonb, ?)""")
+                    .params(batchId, lineNo, UUID.nameUUIDFromBytes((batchId + ":" + lineNo)
+                            .getBytes(StandardCharsets.UTF_8)), write(line.get(0).beneficiary()), amount).update();
+            for (Transfer transfer : line) {
+                jdbc.sql("insert into settlement_batch_items (transfer_id, batch_id, line_no, amount_minor) "
+                        + "values (?, ?, ?, ?)").params(transfer.id(), batchId, lineNo,
+                                transfer.destinationAmountMinor()).update();
+                transfers.transition(transfer.id(), TransferStatus.SUBMITTED, "submitted to " + group.rail()
+                        + " in settlement batch " + batchId + " (line " + lineNo + " of " + lines.size() + ")",
+                        Transfers.Changes.NONE, null);
+            }
+        }
+        log.info("Settlement batch {} sealed: {} {} transfers in {} lines, window ending {}", batchId, members.size(),
+                group.rail(), lines.size(), group.end());
+        return true;
+    }
+
+    /** Netting needs both: config/rails.yaml asks for it and the rail's connector accepts netted lines. */
+    private boolean netting(WindowGroup group) {
+        boolean configured = windows.batchWindow(group.rail(), group.currency(), group.end().minusNanos(1))
+                .map(SettlementWindows.BatchWindow::netting).orElse(false);
+        return configured && connectors.batches(group.rail()).map(ConnectorDescriptor.Batches::netting).orElse(false);
+    }
+
+    /**
+     * What the connector needs to send the batch: {@code railyardRail}, {@code railyardBatchId} (its idempotency key at
+     * the rail), {@code railyardBatchCurrency}, {@code railyardBatchTotal}, {@code railyardBatchLines} (per line:
+     * {@code line}, {@code line_key}, {@code amount}, {@code amount_minor}, {@code currency}, {@code beneficiary},
+     * {@code transfers}) and {@code railyardRailBatchId} (the rail's id for it, from an earlier attempt).
+     */
+    private void expose(Exchange exchange, UUID batchId) {
+        Map<String, Object> batch = jdbc.sql("select * from settlement_batches where id = ?").param(batchId).query()
+                .singleRow();
+        CurrencyCode currency = CurrencyCode.valueOf((String) batch.get("currency"));
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (Map<String, Object> line : lines(batchId)) {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("line", line.get("line_no"));
+            view.put("line_key", line.get("line_key").toString());
+            view.put("amount", currency.fromMinor((Long) line.get("amount_minor")).toPlainString());
+            view.put("amount_minor", line.get("amount_minor"));
+            view.put("currency", currency.name());
+            view.put("beneficiary", read(line.get("beneficiary").toString()));
+            view.put("transfers", items(batchId, (Integer) line.get("line_no")).stream()
+                    .map(item -> item.get("transfer_id").toString()).toList());
+            lines.add(view);
+        }
+        exchange.setProperty("railyardRail", batch.get("rail"));
+        exchange.setProperty("railyardBatchId", batchId.toString());
+        exchange.setProperty("railyardBatchCurrency", currency.name());
+        exchange.setProperty("railyardBatchTotal", currency.fromMinor((Long) batch.get("total_minor")).toPlainString());
+        exchange.setProperty("railyardBatchLines", lines);
+        exchange.setProperty("railyardRailBatchId", batch.get("rail_batch_id"));
+        exchange.getMessage().removeHeaders("*");
+    }
+
+    /**
+     * Records the rail's answer for one line (connector YAML, per line of the rail's answer): {@code railyardLineKey},
+     * {@code railyardRailStatus} (read through the connector's status map), {@code railyardRailReference}, optional
+     * {@code railyardFailureCode} / {@code railyardFailureReason}; and {@code railyardRailBatchId}. A line keeps its
+     * first final answer.
+     */
+    @Transactional
+    public void line(Exchange exchange) {
+        UUID batchId = UUID.fromString(exchange.getProperty("railyardBatchId", String.class));
+        String rail = exchange.getProperty("railyardRail", String.class);
+        String status = exchange.getProperty("railyardRailStatus", String.class);
+        String lineKey = exchange.getProperty("railyardLineKey", String.class);
+        RailOutcome outcome = connectors.outcome(rail, status);
+        jdbc.sql("update settlement_batches set rail_batch_id = coalesce(rail_batch_id, ?) where id = ?")
+                .params(exchange.getProperty("railyardRailBatchId", String.class), batchId).update();
+        int updated = jdbc.sql("""
+                update settlement_batch_lines set outcome = ?, rail_status = ?,
+                    rail_reference = coalesce(?, rail_reference), failure_code = ?, failure_reason = ?
+                where batch_id = ? and line_key = ?::uuid and outcome = 'PENDING'""")
+                .params(outcome.name(), status, exchange.getProperty("railyardRailReference", String.class),
+                        exchange.getProperty("railyardFailureCode", String.class),
+                        exchange.getProperty("railyardFailureReason", String.class), batchId, lineKey).update();
+        if (updated == 0 && jdbc.sql("select count(*) from settlement_batch_lines where batch_id = ? and line_key = "
+                + "?::uuid").params(batchId, lineKey).query(Long.class).single() == 0) {
+            log.error("Settlement batch {}: {} answered for a line it was not sent ({})", batchId, rail, lineKey);
+        }
+    }
+
+    /**
+     * After the connector: one settlement result per transfer of every line with a final answer (a batch the rail
+     * refused as a whole, {@code railyardRejected}, fails every line), as {@code {key, value}} Kafka records; the
+     * batch is finished when no line is pending. Results already applied are skipped by the settlement stage.
+     */
+    @Transactional
+    public List<Map<String, String>> results(Exchange exchange) throws JsonProcessingException {
+        UUID batchId = UUID.fromString(exchange.getProperty("railyardBatchId", String.class));
+        String rail = exchange.getProperty("railyardRail", String.class);
+        if (exchange.getProperty("railyardRejected", false, Boolean.class)) {
+            jdbc.sql("""
+                    update settlement_batch_lines set outcome = 'FAILED', failure_code = ?, failure_reason = ?
+                    where batch_id = ? and outcome = 'PENDING'""")
+                    .params(exchange.getProperty("railyardFailureCode", String.class),
+                            exchange.getProperty("railyardFailureReason", String.class), batchId).update();
+        }
+        List<Map<String, String>> records = new ArrayList<>();
+        for (Map<String, Object> line : lines(batchId)) {
+            RailOutcome outcome = RailOutcome.valueOf((String) line.get("outcome"));
+            if (outcome == RailOutcome.PENDING) {
+                continue;
+            }
+            for (Map<String, Object> item : items(batchId, (Integer) line.get("line_no"))) {
+                if (!"SUBMITTED".equals(item.get("status"))) {
+                    continue;
+                }
+                Map<String, Object> result = RailGate.resultMessage(rail, item.get("transfer_id").toString(), null,
+                        outcome, (String) line.get("rail_status"), (String) line.get("rail_reference"),
+                        (String) line.get("failure_code"), (String) line.get("failure_reason"), null);
+                result.put("settlement_batch_id", batchId.toString());
+                result.put("settlement_batch_line", line.get("line_no"));
+                records.add(Map.of("key", item.get("transfer_id").toString(), "value",
+                        json.writeValueAsString(result)));
+            }
+        }
+        finish(batchId);
+        exchange.getMessage().removeHeaders("*");
+        return records;
+    }
+
+    private void finish(UUID batchId) {
+        jdbc.sql("""
+                update settlement_batches b set
+                    status = case when s.settled = s.lines then 'COMPLETED' when s.settled = 0 then 'FAILED'
+                                  else 'COMPLETED_WITH_FAILURES' end,
+                    needs_review = s.unknown > 0, next_attempt_at = null, completed_at = clock_timestamp()
+                from (select count(*) as lines, count(*) filter (where outcome = 'SETTLED') as settled,
+                             count(*) filter (where outcome = 'PENDING') as pending,
+                             count(*) filter (where outcome = 'UNKNOWN') as unknown
+                      from settlement_batch_lines where batch_id = ?) s
+                where b.id = ? and b.status = 'SUBMITTED' and s.pending = 0""").params(batchId, batchId).update();
+    }
+
+    /**
+     * The recheck sweep: batches sent without a final answer for every line are sent again (same batch id: the rail
+     * answers with the bulk it already has), with doubling pauses; after {@code max-attempts} left for review.
+     * Returns the ids to send again.
+     */
+    @Transactional
+    public List<String> dueForRecheck() {
+        List<UUID> due = jdbc.sql("""
+                select id from settlement_batches where status = 'SUBMITTED' and next_attempt_at <= clock_timestamp()
+                order by next_attempt_at limit 50 for update skip locked""").query(UUID.class).list();
+        List<String> again = new ArrayList<>();
+        for (UUID id : due) {
+            int attempts = jdbc.sql("""
+                    update settlement_batches set attempts = attempts + 1,
+                        next_attempt_at = clock_timestamp() + make_interval(secs => ? * power(2, least(attempts, 6)))
+                    where id = ? returning attempts""").params(recheckAfter.toMillis() / 1000.0, id)
+                    .query(Integer.class).single();
+            if (attempts >= maxAttempts) {
+                jdbc.sql("update settlement_batches set next_attempt_at = null, needs_review = true where id = ?")
+                        .param(id).update();
+                log.warn("Settlement batch {} has no final answer after {} attempts: left for review", id, attempts);
+                continue;
+            }
+            again.add(id.toString());
+        }
+        return again;
+    }
+
+    /** Exposes a sealed batch (body: its id) to its connector again, as {@link #seal} did. */
+    public void load(Exchange exchange) {
+        expose(exchange, UUID.fromString(exchange.getIn().getBody(String.class)));
+    }
+
+    // ---- ops views ----------------------------------------------------------------------------------------------
+
+    public Keyset.Page<Map<String, Object>> list(String rail, String status, int limit, String cursor) {
+        StringBuilder sql = new StringBuilder("select * from settlement_batches where true");
+        List<Object> params = new ArrayList<>();
+        if (rail != null) {
+            sql.append(" and rail = ?");
+            params.add(rail);
+        }
+        if (status != null) {
+            sql.append(" and status = ?");
+            params.add(status);
+        }
+        Keyset.appendPage(sql, params, cursor, limit);
+        return Keyset.page(jdbc.sql(sql.toString()).params(params).query(this::summary).list(), limit,
+                view -> Instant.parse((String) view.get("created_at")), view -> UUID.fromString((String) view.get("id")));
+    }
+
+    /** One batch with its lines and, per line, its transfers. */
+    public Optional<Map<String, Object>> detail(UUID id) {
+        return jdbc.sql("select * from settlement_batches where id = ?").param(id).query(this::summary).optional()
+                .map(batch -> {
+                    CurrencyCode currency = CurrencyCode.valueOf((String) batch.get("currency"));
+                    List<Map<String, Object>> lines = new ArrayList<>();
+                    for (Map<String, Object> line : lines(id)) {
+                        Map<String, Object> view = new LinkedHashMap<>();
+                        view.put("line", line.get("line_no"));
+                        view.put("line_key", line.get("line_key").toString());
+                        view.put("beneficiary", read(line.get("beneficiary").toString()));
+                        view.put("amount", currency.fromMinor((Long) line.get("amount_minor")).toPlainString());
+                        view.put("outcome", line.get("outcome"));
+                        view.put("rail_status", line.get("rail_status"));
+                        view.put("rail_reference", line.get("rail_reference"));
+                        if (line.get("failure_code") != null) {
+                            view.put("failure", Map.of("code", line.get("failure_code"),
+                                    "reason", String.valueOf(line.get("failure_reason"))));
+                        }
+                        view.put("transfers", items(id, (Integer) line.get("line_no")).stream().map(item -> {
+                            Map<String, Object> transfer = new LinkedHashMap<>();
+                            transfer.put("transfer_id", item.get("transfer_id").toString());
+                            transfer.put("amount", currency.fromMinor((Long) item.get("amount_minor")).toPlainString());
+                            transfer.put("status", item.get("status"));
+                            return transfer;
+                        }).toList());
+                        lines.add(view);
+                    }
+                    Map<String, Object> view = new LinkedHashMap<>(batch);
+                    view.put("lines", lines);
+                    return view;
+                });
+    }
+
+    private Map<String, Object> summary(ResultSet rs, int row) throws SQLException {
+        CurrencyCode currency = CurrencyCode.valueOf(rs.getString("currency"));
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", rs.getObject("id", UUID.class).toString());
+        view.put("object", "settlement_batch");
+        view.put("rail", rs.getString("rail"));
+        view.put("currency", currency.name());
+        view.put("window_end", rs.getTimestamp("window_end").toInstant().toString());
+        view.put("status", rs.getString("status"));
+        view.put("netting", rs.getBoolean("netting"));
+        view.put("item_count", rs.getInt("item_count"));
+        view.put("line_count", rs.getInt("line_count"));
+        view.put("total", currency.fromMinor(rs.getLong("total_minor")).toPlainString());
+        view.put("rail_batch_id", rs.getString("rail_batch_id"));
+        view.put("attempts", rs.getInt("attempts"));
+        view.put("needs_review", rs.getBoolean("needs_review"));
+        view.put("created_at", rs.getTimestamp("created_at").toInstant().toString());
+        Timestamp completed = rs.getTimestamp("completed_at");
+        view.put("completed_at", completed == null ? null : completed.toInstant().toString());
+        return view;
+    }
+
+    private List<Map<String, Object>> lines(UUID batchId) {
+        return jdbc.sql("select * from settlement_batch_lines where batch_id = ? order by line_no").param(batchId)
+                .query().listOfRows();
+    }
+
+    private List<Map<String, Object>> items(UUID batchId, int lineNo) {
+        return jdbc.sql("""
+                select i.transfer_id, i.amount_minor, t.status from settlement_batch_items i
+                join transfers t on t.id = i.transfer_id
+                where i.batch_id = ? and i.line_no = ? order by t.created_at, t.id""").params(batchId, lineNo)
+                .query().listOfRows();
+    }
+
+    /** Canonical JSON (keys sorted): equal beneficiaries are equal texts, the netting key. */
+    private String write(Map<String, Object> value) {
+        try {
+            return canonical.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("not serialisable", e);
+        }
+    }
+
+    private Map<String, Object> read(String value) {
+        try {
+            return json.readValue(value, MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON is unreadable", e);
+        }
+    }
+}
