@@ -39,7 +39,6 @@ class ConnectorRegistryTest {
         env.setProperty("railyard.connectors.circle-usdc.api-key", "k");
         env.setProperty("railyard.connectors.circle-usdc.source-wallet-id", "1000066041");
         env.setProperty("railyard.connectors.base-usdc.rpc-url", "http://localhost:1/sandbox/base/rpc");
-        env.setProperty("railyard.connectors.base-usdc.indexer-url", "http://localhost:1/sandbox/base");
         env.setProperty("railyard.connectors.base-usdc.private-key",
                 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
     }
