@@ -215,8 +215,17 @@ class BaseSandbox extends RailEndpoint {
         block.put("number", hex(number));
         block.put("hash", blockHash(number));
         block.put("parentHash", blockHash(number - 1));
-        block.put("timestamp", hex(genesis.plus(BLOCK_TIME.multipliedBy(number - FIRST_BLOCK)).getEpochSecond()));
+        block.put("timestamp", hex(sealedAt(number)));
         return block;
+    }
+
+    /**
+     * A block's timestamp: the end of its 200 ms slot, in whole seconds rounded up, so it is never before the
+     * transactions it holds were received (on Base, a block is stamped when it is built, after its transactions).
+     */
+    private long sealedAt(long block) {
+        Instant end = genesis.plus(BLOCK_TIME.multipliedBy(block - FIRST_BLOCK + 1));
+        return end.getEpochSecond() + (end.getNano() > 0 ? 1 : 0);
     }
 
     /**
