@@ -41,7 +41,7 @@ import org.web3j.utils.Numeric;
  * The Base rail against a real EVM node: anvil (chain 8453) with the RailyardUsdc token, the hub's hot wallet funded
  * on chain, and the shipped base-usdc connector pointed at it by configuration only (rpc-url, usdc-contract, chain-id,
  * private-key). Transfers go through the public API; the chain is the witness: receipts, token balances, nonces and
- * Transfer logs. Its own hub (another port, scheduler and Camel name), closed after the class.
+ * Transfer logs. Its own hub (its own port, scheduler and Camel name), closed after the class.
  */
 @DirtiesContext
 class BaseAnvilTest extends HubTest {
@@ -212,6 +212,44 @@ class BaseAnvilTest extends HubTest {
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(AccountKey.rail("base-usdc", CurrencyCode.USDC, AccountKind.SETTLEMENT)))
                 .isEqualTo(railBefore);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
+    void aPayoutTheNodeRefusesFailsAndLeavesNoNonceGapBehind() {
+        TestPartner partner = newPartner("100 USDC");
+        long nonce = anvil.nonce(AnvilNode.HOT_WALLET);
+        String gasMoney = anvil.call("eth_getBalance", AnvilNode.HOT_WALLET, "latest").asText();
+        anvil.call("anvil_setBalance", AnvilNode.HOT_WALLET, "0x0");
+        String refused;
+        try {
+            refused = create(partner, freshAddress(), "2.00");
+            JsonNode failed = awaitFinal(partner, refused);
+            assertThat(failed.get("status").asText()).as(failed.toString()).isEqualTo("FAILED");
+            assertThat(failed.at("/failure/code").asText()).isEqualTo("rpc_rejected");
+            assertThat(failed.at("/failure/reason").asText()).containsIgnoringCase("insufficient funds");
+        } finally {
+            anvil.call("anvil_setBalance", AnvilNode.HOT_WALLET, gasMoney);
+        }
+        // asked again, the refused transaction is not sent again: its nonce goes to the next payout
+        NotifyBuilder askedAgain = new NotifyBuilder(camel).fromRoute("payout.base-usdc.submit").whenDone(1).create();
+        producer.sendBodyAndHeaders("kafka:railyard.rail.base-usdc.instruction.v1",
+                "{\"data\":{\"id\":\"" + refused + "\",\"object\":\"transfer\"}}",
+                Map.of(RailGate.RECHECK_HEADER, "true", "kafka.KEY", refused));
+        assertThat(askedAgain.matches(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(anvil.call("eth_getTransactionByHash", jdbc.sql(
+                "select tx_hash from evm_transactions where transfer_id = ?::uuid").param(refused).query(String.class)
+                .single()).isNull()).isTrue();
+
+        String beneficiary = freshAddress();
+        String next = create(partner, beneficiary, "3.00");
+        JsonNode settled = awaitFinal(partner, next);
+        assertThat(settled.get("status").asText()).as(settled.toString()).isEqualTo("SETTLED");
+        assertThat(Numeric.toBigInt(anvil.call("eth_getTransactionByHash", settled.get("rail_reference").asText())
+                .get("nonce").asText()).longValueExact()).as("the refused transaction's nonce").isEqualTo(nonce);
+        assertThat(anvil.nonce(AnvilNode.HOT_WALLET)).isEqualTo(nonce + 1);
+        assertThat(anvil.balanceOf(beneficiary)).isEqualTo(BigInteger.valueOf(3_000_000));
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE))).isEqualTo(97_000_000);
         LedgerInvariants.assertHold(jdbc);
     }
 

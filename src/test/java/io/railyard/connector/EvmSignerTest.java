@@ -34,8 +34,7 @@ class EvmSignerTest extends HubTest {
         TestPartner partner = newPartner("1000 BRL");
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            ids.add(call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                    .json(TransferFixtures.pix("1.00")).send().json().get("id").asText());
+            ids.add(pixTransfer(partner));
         }
         String rail = "nonce-race-" + UUID.randomUUID();
         CountDownLatch start = new CountDownLatch(1);
@@ -55,6 +54,34 @@ class EvmSignerTest extends HubTest {
         }
         assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce").param(rail)
                 .query(Long.class).list()).containsExactly(5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L, 16L);
+    }
+
+    @Test
+    void aTransactionTheNodeRefusedFreesItsNonceAndIsNeverSentAgain() {
+        TestPartner partner = newPartner("10 BRL");
+        String refusedId = pixTransfer(partner);
+        String nextId = pixTransfer(partner);
+        String rail = "refused-" + UUID.randomUUID();
+        Exchange first = payout(rail, refusedId);
+        signer.sign(first);
+        signer.refused(first);
+
+        Exchange again = payout(rail, refusedId);
+        signer.sign(again);
+        assertThat(again.getProperty("railyardRailReference")).isEqualTo(first.getProperty("railyardRailReference"));
+        assertThat(again.getProperty("railyardRejected", Boolean.class)).as("not to be sent again").isTrue();
+        assertThat(again.getProperty("railyardFailureCode")).isEqualTo("rpc_rejected");
+
+        Exchange next = payout(rail, nextId);
+        signer.sign(next);
+        assertThat(next.getProperty("railyardRejected")).isNull();
+        assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce, refused_at nulls first")
+                .param(rail).query(Long.class).list()).as("the refused nonce, taken again").containsExactly(5L, 5L);
+    }
+
+    private String pixTransfer(TestPartner partner) {
+        return call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                .json(TransferFixtures.pix("1.00")).send().json().get("id").asText();
     }
 
     private Exchange payout(String rail, String transferId) {
