@@ -62,5 +62,6 @@ contract RailyardUsdc {
             balanceOf[from] = held - value;
             balanceOf[to] += value;
         }
+        emit Transfer(from, to, value);
     }
 }

@@ -38,7 +38,8 @@ public class EvmSigner {
      * Reads properties {@code evmPrivateKey}, {@code evmChainId}, {@code evmContract}, {@code evmGasPrice},
      * {@code evmGasLimit}, {@code evmChainNonce} (the node's pending nonce of the sender) and the claimed transfer's;
      * sets {@code evmRawTx} and {@code railyardRailReference} (the transaction hash). A transaction the node refused
-     * before is not to be sent again: {@code railyardRejected} is set, with its failure code and reason.
+     * before is not to be sent again: {@code railyardRejected} is set instead, with its failure code and reason, and no
+     * rail reference (that hash was never on chain).
      */
     @Transactional
     public void sign(Exchange exchange) {
@@ -85,23 +86,27 @@ public class EvmSigner {
                     .params(transferId, rail, sender, nonce, raw, hash).update();
             signed = Optional.of(Map.of("raw_tx", raw, "tx_hash", hash, "refused", false));
         }
-        exchange.setProperty("evmRawTx", signed.get().get("raw_tx"));
-        exchange.setProperty("railyardRailReference", signed.get().get("tx_hash"));
         if (Boolean.TRUE.equals(signed.get().get("refused"))) {
+            exchange.removeProperty("railyardRailReference");
             exchange.setProperty("railyardRejected", true);
             exchange.setProperty("railyardFailureCode", "rpc_rejected");
             exchange.setProperty("railyardFailureReason", "the node refused this transaction; it is not sent again");
+            return;
         }
+        exchange.setProperty("evmRawTx", signed.get().get("raw_tx"));
+        exchange.setProperty("railyardRailReference", signed.get().get("tx_hash"));
     }
 
     /**
-     * The node refused the signed transaction outright (it does not know its hash, {@code railyardRailReference}):
-     * nothing was sent, so its nonce is free for the sender's next payout, as a real node would hold every later
-     * transaction behind the gap; the transaction itself is never sent again.
+     * The node refused the transfer's signed transaction outright (it does not know its hash): nothing was sent, so its
+     * nonce is free for the sender's next payout, as a real node would hold every later transaction behind the gap;
+     * the transaction itself is never sent again, and the transfer keeps no rail reference ({@code
+     * railyardRailReference} is removed: the next payout may sign the very same bytes).
      */
     public void refused(Exchange exchange) {
-        jdbc.sql("update evm_transactions set refused_at = coalesce(refused_at, clock_timestamp()) where tx_hash = ?")
-                .param(exchange.getProperty("railyardRailReference", String.class)).update();
+        jdbc.sql("update evm_transactions set refused_at = coalesce(refused_at, clock_timestamp()) where transfer_id = ?")
+                .param(UUID.fromString(exchange.getProperty("railyardTransferId", String.class))).update();
+        exchange.removeProperty("railyardRailReference");
     }
 
     /** Sets {@code evmSender}: the address of {@code evmPrivateKey}, whose nonce the node is asked for. */

@@ -142,7 +142,7 @@ public class ReconciliationEngine {
                        s.at as submitted_at, (s.at >= ? and s.at < ?) as in_period
                 from transfer_transitions s
                 join transfers t on t.id = s.transfer_id
-                left join evm_transactions e on e.transfer_id = t.id
+                left join evm_transactions e on e.transfer_id = t.id and e.refused_at is null
                 where s.to_status = 'SUBMITTED' and s.at >= ? and s.at < ? and t.rail = ?""")
                 .params(from, to, wideFrom, wideTo, request.rail()).update();
         jdbc.sql("""

@@ -184,23 +184,21 @@ class BaseSandbox extends RailEndpoint {
         return receipt;
     }
 
-    /** The node's view of a transaction: pending (no block yet) or mined, whatever its outcome. */
-    private Map<String, Object> transaction(String hash) {
+    /** The node's view of a transaction: pending (null block fields) or mined, whatever its outcome. */
+    private ObjectNode transaction(String hash) {
         Payout<Transfer> payout = rail.byKey(hash.toLowerCase(Locale.ROOT)).orElse(null);
         if (payout == null) {
             return null;
         }
-        boolean mined = rail.phase(payout) != Payout.Phase.PENDING;
         long block = blockAt(payout.settledAt());
-        Map<String, Object> transaction = new LinkedHashMap<>();
-        transaction.put("hash", payout.key());
-        transaction.put("nonce", hex(payout.detail().nonce()));
-        transaction.put("from", payout.detail().from());
-        transaction.put("to", usdcContract);
-        transaction.put("value", "0x0");
-        transaction.put("blockNumber", mined ? hex(block) : null);
-        transaction.put("blockHash", mined ? blockHash(block) : null);
-        transaction.put("transactionIndex", mined ? "0x0" : null);
+        ObjectNode transaction = json.createObjectNode().put("hash", payout.key())
+                .put("nonce", hex(payout.detail().nonce())).put("from", payout.detail().from()).put("to", usdcContract)
+                .put("value", "0x0");
+        if (rail.phase(payout) == Payout.Phase.PENDING) {
+            transaction.putNull("blockNumber").putNull("blockHash").putNull("transactionIndex");
+        } else {
+            transaction.put("blockNumber", hex(block)).put("blockHash", blockHash(block)).put("transactionIndex", "0x0");
+        }
         return transaction;
     }
 

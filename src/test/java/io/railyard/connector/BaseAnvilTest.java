@@ -96,6 +96,10 @@ class BaseAnvilTest extends HubTest {
             assertThat(receipt.get("status").asText()).isEqualTo("0x1");
             assertThat(receipt.get("from").asText()).isEqualTo(AnvilNode.HOT_WALLET);
             assertThat(receipt.get("to").asText()).isEqualToIgnoringCase(anvil.token());
+            assertThat(receipt.get("logs")).as("one ERC-20 Transfer").hasSize(1);
+            assertThat(receipt.at("/logs/0/topics/2").asText()).endsWith(
+                    beneficiaries.get(amount.getKey()).substring(2).toLowerCase());
+            assertThat(Numeric.toBigInt(receipt.at("/logs/0/data").asText())).isEqualTo(BigInteger.valueOf(amount.getValue()));
             // settled only once the block after the receipt's was mined (confirmations: 2)
             long mined = Numeric.toBigInt(receipt.get("blockNumber").asText()).longValueExact();
             Instant confirmedAt = Instant.ofEpochSecond(Numeric.toBigInt(anvil.call("eth_getBlockByNumber",

@@ -68,7 +68,9 @@ class EvmSignerTest extends HubTest {
 
         Exchange again = payout(rail, refusedId);
         signer.sign(again);
-        assertThat(again.getProperty("railyardRailReference")).isEqualTo(first.getProperty("railyardRailReference"));
+        assertThat(first.getProperty("railyardRailReference")).as("a refused hash is no rail reference").isNull();
+        assertThat(again.getProperty("evmRawTx")).isNull();
+        assertThat(again.getProperty("railyardRailReference")).isNull();
         assertThat(again.getProperty("railyardRejected", Boolean.class)).as("not to be sent again").isTrue();
         assertThat(again.getProperty("railyardFailureCode")).isEqualTo("rpc_rejected");
 
@@ -77,6 +79,9 @@ class EvmSignerTest extends HubTest {
         assertThat(next.getProperty("railyardRejected")).isNull();
         assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce, refused_at nulls first")
                 .param(rail).query(Long.class).list()).as("the refused nonce, taken again").containsExactly(5L, 5L);
+        assertThat(next.getProperty("railyardRailReference")).as("the very same bytes: same nonce, recipient, amount")
+                .isEqualTo(jdbc.sql("select tx_hash from evm_transactions where transfer_id = ?::uuid").param(refusedId)
+                        .query(String.class).single());
     }
 
     private String pixTransfer(TestPartner partner) {
