@@ -62,11 +62,12 @@ class EvmSignerTest extends HubTest {
         String refusedId = pixTransfer(partner);
         String nextId = pixTransfer(partner);
         String rail = "refused-" + UUID.randomUUID();
-        Exchange first = payout(rail, refusedId);
+        // another amount than the other test's payouts: the same sender and nonce would sign the very same bytes
+        Exchange first = payout(rail, refusedId, 2_000_000);
         signer.sign(first);
         signer.refused(first);
 
-        Exchange again = payout(rail, refusedId);
+        Exchange again = payout(rail, refusedId, 2_000_000);
         signer.sign(again);
         assertThat(first.getProperty("railyardRailReference")).as("a refused hash is no rail reference").isNull();
         assertThat(again.getProperty("evmRawTx")).isNull();
@@ -74,7 +75,7 @@ class EvmSignerTest extends HubTest {
         assertThat(again.getProperty("railyardRejected", Boolean.class)).as("not to be sent again").isTrue();
         assertThat(again.getProperty("railyardFailureCode")).isEqualTo("rpc_rejected");
 
-        Exchange next = payout(rail, nextId);
+        Exchange next = payout(rail, nextId, 2_000_000);
         signer.sign(next);
         assertThat(next.getProperty("railyardRejected")).isNull();
         assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce, refused_at nulls first")
@@ -90,11 +91,15 @@ class EvmSignerTest extends HubTest {
     }
 
     private Exchange payout(String rail, String transferId) {
+        return payout(rail, transferId, 1_000_000);
+    }
+
+    private Exchange payout(String rail, String transferId, long amountMinor) {
         Exchange exchange = new DefaultExchange(camel);
         exchange.setProperty("railyardRail", rail);
         exchange.setProperty("railyardTransferId", transferId);
         exchange.setProperty("railyardTransfer", Map.of("destination", Map.of("address", TransferFixtures.BASE_ADDRESS)));
-        exchange.setProperty("railyardAmountMinor", 1_000_000L);
+        exchange.setProperty("railyardAmountMinor", amountMinor);
         exchange.setProperty("evmPrivateKey", KEY);
         exchange.setProperty("evmChainNonce", "0x5"); // the node's pending nonce of the sender
         exchange.setProperty("evmChainId", "8453");
