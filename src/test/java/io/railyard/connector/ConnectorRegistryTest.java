@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.mock.env.MockEnvironment;
 
 /** Start-up validation of connectors/: every fault named with its file. */
@@ -70,6 +72,15 @@ class ConnectorRegistryTest {
         assertThatThrownBy(() -> new ConnectorRegistry(home, env))
                 .hasMessageContaining("parameter private-key (secret) does not match")
                 .hasMessageNotContaining("not-hex-secret");
+    }
+
+    @Test
+    void aParameterGivenAsAnEnvironmentVariableIsTheConnectors() {
+        // README: RAILYARD_CONNECTORS_<RAIL>_<PARAMETER>, dots and dashes as underscores (e.g. the anvil token address)
+        env.getPropertySources().addFirst(new SystemEnvironmentPropertySource("env",
+                Map.of("RAILYARD_CONNECTORS_BASE_USDC_USDC_CONTRACT", "not-an-address")));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("parameter usdc-contract = 'not-an-address' does not match");
     }
 
     @Test
