@@ -33,7 +33,8 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * Base of the end-to-end tests: the whole hub on a random port, with its own embedded PostgreSQL and Kafka. Every
  * test class extending it shares one running hub (Spring's context cache), so tests create their own partners. The
- * port is chosen before start-up because the connectors' sandbox URLs are built from {@code server.port}.
+ * port is chosen before start-up because the connectors' sandbox URLs are built from {@code server.port}; a class
+ * adding properties of its own gets a hub of its own, on a port of its own.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 @AutoConfigureObservability
@@ -43,8 +44,6 @@ public abstract class HubTest {
     protected static final String OPS_PASSWORD = "ops-test-password";
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    private static final int FREE_PORT = freePort();
 
     @LocalServerPort
     protected int port;
@@ -59,7 +58,8 @@ public abstract class HubTest {
 
     @DynamicPropertySource
     static void serverPort(DynamicPropertyRegistry registry) {
-        registry.add("server.port", () -> FREE_PORT);
+        int port = freePort(); // called once per hub started
+        registry.add("server.port", () -> port);
         // rail faults cost seconds, not minutes: short client timeouts, a shorter injected hang, quick rechecks
         registry.add("railyard.sandbox.timeout-sleep-ms", () -> "1500");
         for (String rail : new String[] {"pix", "spei", "circle-usdc", "base-usdc"}) {

@@ -22,7 +22,8 @@ import org.web3j.utils.Numeric;
 /**
  * Signs ERC-20 {@code transfer(to, amount)} transactions for EVM rails (Base USDC). Cryptography is the one thing a
  * YAML connector cannot do, so it lives here, usable by any EVM rail. The signed bytes are stored per transfer before
- * they are sent: every retry sends the same transaction (same hash), and the nonce of a transfer is never reused.
+ * they are sent: every retry sends the same transaction (same hash), and the nonce of a transfer is never reused,
+ * unless the node refused its transaction outright ({@link #refused}): then the nonce goes to the next payout.
  */
 @Component("evmSigner")
 public class EvmSigner {
@@ -36,13 +37,16 @@ public class EvmSigner {
     /**
      * Reads properties {@code evmPrivateKey}, {@code evmChainId}, {@code evmContract}, {@code evmGasPrice},
      * {@code evmGasLimit}, {@code evmChainNonce} (the node's pending nonce of the sender) and the claimed transfer's;
-     * sets {@code evmRawTx} and {@code railyardRailReference} (the transaction hash).
+     * sets {@code evmRawTx} and {@code railyardRailReference} (the transaction hash). A transaction the node refused
+     * before is not to be sent again: {@code railyardRejected} is set instead, with its failure code and reason, and no
+     * rail reference (that hash was never on chain).
      */
     @Transactional
     public void sign(Exchange exchange) {
         String rail = exchange.getProperty("railyardRail", String.class);
         UUID transferId = UUID.fromString(exchange.getProperty("railyardTransferId", String.class));
-        Optional<Map<String, Object>> signed = jdbc.sql("select raw_tx, tx_hash from evm_transactions where transfer_id = ?")
+        Optional<Map<String, Object>> signed = jdbc.sql("""
+                select raw_tx, tx_hash, refused_at is not null as refused from evm_transactions where transfer_id = ?""")
                 .param(transferId).query().listOfRows().stream().findFirst();
         if (signed.isEmpty()) {
             Credentials credentials = Credentials.create(exchange.getProperty("evmPrivateKey", String.class));
@@ -51,9 +55,17 @@ public class EvmSigner {
             // one signer per sender at a time until commit: concurrent payouts must not pick the same nonce
             jdbc.sql("select pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0)) is null").params(rail, sender)
                     .query(Boolean.class).single();
-            long storedNext = jdbc.sql("select coalesce(max(nonce) + 1, 0) from evm_transactions where rail = ? and sender = ?")
-                    .params(rail, sender).query(Long.class).single();
-            long nonce = Math.max(chainNonce, storedNext);
+            // the first nonce from the node's pending one that no live transaction of the sender holds: signed but not
+            // yet sent ones count, and a nonce a refused transaction left is taken again (no gap on the node)
+            long nonce = jdbc.sql("""
+                    select min(c.nonce) from (
+                        select ?::bigint as nonce
+                        union all
+                        select nonce + 1 from evm_transactions
+                        where rail = ? and sender = ? and refused_at is null and nonce >= ?) c
+                    where not exists (select 1 from evm_transactions e
+                                      where e.rail = ? and e.sender = ? and e.refused_at is null and e.nonce = c.nonce)""")
+                    .params(chainNonce, rail, sender, chainNonce, rail, sender).query(Long.class).single();
             @SuppressWarnings("unchecked")
             Map<String, Object> destination = (Map<String, Object>) exchange.getProperty("railyardTransfer", Map.class)
                     .get("destination");
@@ -69,13 +81,32 @@ public class EvmSigner {
                     Long.parseLong(exchange.getProperty("evmChainId", String.class)), credentials);
             String raw = Numeric.toHexString(bytes);
             String hash = Numeric.toHexString(Hash.sha3(bytes));
-            // the (rail, sender, nonce) key stays the last guard, should a signer ever run outside this lock
+            // the unique live (rail, sender, nonce) stays the last guard, should a signer ever run outside this lock
             jdbc.sql("insert into evm_transactions (transfer_id, rail, sender, nonce, raw_tx, tx_hash) values (?, ?, ?, ?, ?, ?)")
                     .params(transferId, rail, sender, nonce, raw, hash).update();
-            signed = Optional.of(Map.of("raw_tx", raw, "tx_hash", hash));
+            signed = Optional.of(Map.of("raw_tx", raw, "tx_hash", hash, "refused", false));
+        }
+        if (Boolean.TRUE.equals(signed.get().get("refused"))) {
+            exchange.removeProperty("railyardRailReference");
+            exchange.setProperty("railyardRejected", true);
+            exchange.setProperty("railyardFailureCode", "rpc_rejected");
+            exchange.setProperty("railyardFailureReason", "the node refused this transaction; it is not sent again");
+            return;
         }
         exchange.setProperty("evmRawTx", signed.get().get("raw_tx"));
         exchange.setProperty("railyardRailReference", signed.get().get("tx_hash"));
+    }
+
+    /**
+     * The node refused the transfer's signed transaction outright (it does not know its hash): nothing was sent, so its
+     * nonce is free for the sender's next payout, as a real node would hold every later transaction behind the gap;
+     * the transaction itself is never sent again, and the transfer keeps no rail reference ({@code
+     * railyardRailReference} is removed: the next payout may sign the very same bytes).
+     */
+    public void refused(Exchange exchange) {
+        jdbc.sql("update evm_transactions set refused_at = coalesce(refused_at, clock_timestamp()) where transfer_id = ?")
+                .param(UUID.fromString(exchange.getProperty("railyardTransferId", String.class))).update();
+        exchange.removeProperty("railyardRailReference");
     }
 
     /** Sets {@code evmSender}: the address of {@code evmPrivateKey}, whose nonce the node is asked for. */

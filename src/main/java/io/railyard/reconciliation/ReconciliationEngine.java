@@ -177,7 +177,7 @@ public class ReconciliationEngine {
                        s.at as submitted_at, (s.at >= ? and s.at < ?) as in_period
                 from transfer_transitions s
                 join transfers t on t.id = s.transfer_id
-                left join evm_transactions e on e.transfer_id = t.id
+                left join evm_transactions e on e.transfer_id = t.id and e.refused_at is null
                 where s.to_status = 'SUBMITTED' and s.at >= ? and s.at < ? and t.rail = ?
                   and not exists (select 1 from transfer_reroutes r where r.transfer_id = t.id and r.submitted_at = s.at)
                 union all -- payouts this rail refused before the transfer was rerouted: FAILED here

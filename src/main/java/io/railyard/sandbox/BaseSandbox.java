@@ -13,14 +13,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
-import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.web3j.crypto.Hash;
 import org.web3j.crypto.RawTransaction;
@@ -30,11 +29,13 @@ import org.web3j.crypto.transaction.type.Transaction2930;
 import org.web3j.utils.Numeric;
 
 /**
- * Base (EVM, chain 8453) JSON-RPC simulator that executes USDC {@code transfer(address,uint256)} transactions only.
- * A transaction is keyed by its hash (the same raw bytes sent again are one execution) and by (sender, nonce): another
- * transaction reusing a nonce is refused "nonce too low". Blocks advance every 200 ms; a receipt is null until the
- * transaction settles, then status 0x1 with the ERC-20 Transfer log, or 0x0 (reverted, no logs) when a fault fails
- * it. A chain has no returns: {@code return_rate} leaves a transfer successful.
+ * Base (EVM, chain 8453) JSON-RPC simulator that executes USDC {@code transfer(address,uint256)} transactions only,
+ * for what a real node (anvil, see src/test/anvil) cannot do: injected faults. A transaction is keyed by its hash (the
+ * same raw bytes sent again are one execution) and by (sender, nonce): another transaction reusing a nonce is refused
+ * "nonce too low". Blocks advance every 200 ms; a receipt is null until the transaction settles, then status 0x1 with
+ * the ERC-20 Transfer log, or 0x0 (reverted, no logs) when a fault fails it. A chain has no returns: {@code
+ * return_rate} leaves a transfer successful. Statements are read as on a node: {@code eth_getLogs} of the Transfer
+ * event, where {@code amount_drift_minor} and duplicated confirmations show.
  */
 @RestController
 @SandboxEnabled
@@ -49,8 +50,11 @@ class BaseSandbox extends RailEndpoint {
     private static final String TRANSFER_TOPIC = Hash.sha3String("Transfer(address,address,uint256)");
     private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
     private static final Pattern HEX = Pattern.compile("0x([0-9a-fA-F]{2})+");
+    private static final Pattern QUANTITY = Pattern.compile("0x(0|[1-9a-fA-F][0-9a-fA-F]{0,14})");
     private static final long FIRST_BLOCK = 30_000_000;
     private static final Duration BLOCK_TIME = Duration.ofMillis(200);
+    /** The widest eth_getLogs block range answered, as public nodes limit it. */
+    static final long MAX_LOG_RANGE = 10_000;
 
     /** One USDC transfer; addresses lowercase, amount in base units (6 decimals). */
     record Transfer(String from, String to, BigInteger units, long nonce) {
@@ -96,6 +100,9 @@ class BaseSandbox extends RailEndpoint {
                 case "eth_getTransactionCount" -> hex(nextNonce(param(params, 0, ADDRESS, "address")));
                 case "eth_sendRawTransaction" -> send(param(params, 0, HEX, "raw transaction"));
                 case "eth_getTransactionReceipt" -> receipt(param(params, 0, HEX, "transaction hash"));
+                case "eth_getTransactionByHash" -> transaction(param(params, 0, HEX, "transaction hash"));
+                case "eth_getBlockByNumber" -> block(params.path(0));
+                case "eth_getLogs" -> logs(params.path(0));
                 default -> throw new RpcError(-32601, "the method " + request.path("method").asText()
                         + " does not exist/is not available");
             };
@@ -106,15 +113,6 @@ class BaseSandbox extends RailEndpoint {
             // The only refusal the rail makes here: (sender, nonce) already taken by another transaction.
             return error(id, -32000, e.kind() == RailError.Kind.REFERENCE_TAKEN ? "nonce too low" : e.getMessage());
         }
-    }
-
-    /** The transfers reconciliation reads, as an indexer would list them: created in [from, to). */
-    @GetMapping("/transfers")
-    Map<String, Object> transfers(@RequestParam(required = false) String from,
-            @RequestParam(required = false) String to) {
-        List<Payout<Transfer>> payouts = rail.statement(time(from, "from", Instant.EPOCH),
-                time(to, "to", rail.now().plusSeconds(1)));
-        return Map.of("transfers", payouts.stream().map(this::transferView).toList());
     }
 
     private String send(String raw) {
@@ -182,16 +180,92 @@ class BaseSandbox extends RailEndpoint {
         receipt.put("cumulativeGasUsed", GAS_USED);
         receipt.put("effectiveGasPrice", GAS_PRICE);
         receipt.put("status", success ? "0x1" : "0x0");
-        receipt.put("logs", success ? List.of(transferLog(payout, block)) : List.of());
+        receipt.put("logs", success ? List.of(transferLog(payout, transfer.units(), block)) : List.of());
         return receipt;
     }
 
-    private Map<String, Object> transferLog(Payout<Transfer> payout, long block) {
+    /** The node's view of a transaction: pending (null block fields) or mined, whatever its outcome. */
+    private ObjectNode transaction(String hash) {
+        Payout<Transfer> payout = rail.byKey(hash.toLowerCase(Locale.ROOT)).orElse(null);
+        if (payout == null) {
+            return null;
+        }
+        long block = blockAt(payout.settledAt());
+        ObjectNode transaction = json.createObjectNode().put("hash", payout.key())
+                .put("nonce", hex(payout.detail().nonce())).put("from", payout.detail().from()).put("to", usdcContract)
+                .put("value", "0x0");
+        if (rail.phase(payout) == Payout.Phase.PENDING) {
+            transaction.putNull("blockNumber").putNull("blockHash").putNull("transactionIndex");
+        } else {
+            transaction.put("blockNumber", hex(block)).put("blockHash", blockHash(block)).put("transactionIndex", "0x0");
+        }
+        return transaction;
+    }
+
+    /** A block's header fields (number, hash, parent, timestamp); null past the head. */
+    private Map<String, Object> block(JsonNode tag) {
+        long head = blockAt(rail.now());
+        long number = blockNumber(tag, head);
+        if (number > head) {
+            return null;
+        }
+        Map<String, Object> block = new LinkedHashMap<>();
+        block.put("number", hex(number));
+        block.put("hash", blockHash(number));
+        block.put("parentHash", blockHash(number - 1));
+        block.put("timestamp", hex(sealedAt(number)));
+        return block;
+    }
+
+    /**
+     * A block's timestamp: the end of its 200 ms slot, in whole seconds rounded up, so it is never before the
+     * transactions it holds were received (on Base, a block is stamped when it is built, after its transactions).
+     */
+    private long sealedAt(long block) {
+        Instant end = genesis.plus(BLOCK_TIME.multipliedBy(block - FIRST_BLOCK + 1));
+        return end.getEpochSecond() + (end.getNano() > 0 ? 1 : 0);
+    }
+
+    /**
+     * The USDC Transfer logs of mined successful transfers in [fromBlock, toBlock], filtered by contract address and
+     * topics (null = any), oldest first. Logs carry no {@code blockTimestamp}, as nodes older than that field.
+     */
+    private List<Map<String, Object>> logs(JsonNode filter) {
+        long head = blockAt(rail.now());
+        long from = blockNumber(filter.path("fromBlock"), head);
+        long to = Math.min(blockNumber(filter.path("toBlock"), head), head);
+        if (to - from + 1 > MAX_LOG_RANGE) {
+            throw new RpcError(-32005, "query exceeds max block range " + MAX_LOG_RANGE);
+        }
+        JsonNode address = filter.path("address");
+        if (!address.isMissingNode() && !address.isNull() && !usdcContract.equalsIgnoreCase(address.asText())) {
+            return List.of();
+        }
+        return rail.statement(Instant.EPOCH, rail.now().plusSeconds(1)).stream()
+                .filter(p -> rail.phase(p) == Payout.Phase.SETTLED || rail.phase(p) == Payout.Phase.RETURNED)
+                .filter(p -> blockAt(p.settledAt()) >= from && blockAt(p.settledAt()) <= to)
+                .map(p -> transferLog(p, p.statementAmount().movePointRight(USDC_DECIMALS).toBigIntegerExact(),
+                        blockAt(p.settledAt())))
+                .filter(log -> matches(filter.path("topics"), (List<?>) log.get("topics")))
+                .toList();
+    }
+
+    private static boolean matches(JsonNode wanted, List<?> topics) {
+        for (int i = 0; i < wanted.size(); i++) {
+            JsonNode topic = wanted.get(i);
+            if (!topic.isNull() && (i >= topics.size() || !topic.asText().equalsIgnoreCase((String) topics.get(i)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Map<String, Object> transferLog(Payout<Transfer> payout, BigInteger units, long block) {
         Transfer transfer = payout.detail();
         Map<String, Object> log = new LinkedHashMap<>();
         log.put("address", usdcContract);
         log.put("topics", List.of(TRANSFER_TOPIC, topic(transfer.from()), topic(transfer.to())));
-        log.put("data", Numeric.toHexStringWithPrefixZeroPadded(transfer.units(), 64));
+        log.put("data", Numeric.toHexStringWithPrefixZeroPadded(units, 64));
         log.put("blockNumber", hex(block));
         log.put("blockHash", blockHash(block));
         log.put("transactionHash", payout.key());
@@ -199,25 +273,6 @@ class BaseSandbox extends RailEndpoint {
         log.put("logIndex", "0x0");
         log.put("removed", false);
         return log;
-    }
-
-    private Map<String, Object> transferView(Payout<Transfer> payout) {
-        Payout.Phase phase = rail.phase(payout);
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("hash", payout.key());
-        view.put("from", payout.detail().from());
-        view.put("to", payout.detail().to());
-        view.put("amount", payout.statementAmount().toPlainString());
-        view.put("status", switch (phase) {
-            case PENDING -> "pending";
-            case SETTLED, RETURNED -> "success";
-            case FAILED -> "failed";
-        });
-        if (phase != Payout.Phase.PENDING) {
-            view.put("blockNumber", blockAt(payout.settledAt()));
-        }
-        view.put("timestamp", payout.createdAt().toString());
-        return view;
     }
 
     /** Next nonce of a sender: one past the highest it used (gaps are tolerated, unlike a real mempool). */
@@ -229,6 +284,21 @@ class BaseSandbox extends RailEndpoint {
 
     private long blockAt(Instant time) {
         return FIRST_BLOCK + Math.max(0, Duration.between(genesis, time).toMillis() / BLOCK_TIME.toMillis());
+    }
+
+    /** A block parameter: a hex number or "latest" / "pending" / "safe" / "finalized" (the head), "earliest". */
+    private static long blockNumber(JsonNode tag, long head) {
+        String text = tag.asText("latest");
+        if (tag.isMissingNode() || tag.isNull() || Set.of("latest", "pending", "safe", "finalized").contains(text)) {
+            return head;
+        }
+        if ("earliest".equals(text)) {
+            return 0;
+        }
+        if (!QUANTITY.matcher(text).matches()) {
+            throw new RpcError(-32602, "invalid params: block number or tag expected, got " + tag);
+        }
+        return Numeric.toBigInt(text).longValueExact();
     }
 
     private static String param(JsonNode params, int index, Pattern format, String what) {

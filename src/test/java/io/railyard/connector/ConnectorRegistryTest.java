@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.mock.env.MockEnvironment;
 
 /** Start-up validation of connectors/: every fault named with its file. */
@@ -39,7 +41,6 @@ class ConnectorRegistryTest {
         env.setProperty("railyard.connectors.circle-usdc.api-key", "k");
         env.setProperty("railyard.connectors.circle-usdc.source-wallet-id", "1000066041");
         env.setProperty("railyard.connectors.base-usdc.rpc-url", "http://localhost:1/sandbox/base/rpc");
-        env.setProperty("railyard.connectors.base-usdc.indexer-url", "http://localhost:1/sandbox/base");
         env.setProperty("railyard.connectors.base-usdc.private-key",
                 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
     }
@@ -71,6 +72,15 @@ class ConnectorRegistryTest {
         assertThatThrownBy(() -> new ConnectorRegistry(home, env))
                 .hasMessageContaining("parameter private-key (secret) does not match")
                 .hasMessageNotContaining("not-hex-secret");
+    }
+
+    @Test
+    void aParameterGivenAsAnEnvironmentVariableIsTheConnectors() {
+        // README: RAILYARD_CONNECTORS_<RAIL>_<PARAMETER>, dots and dashes as underscores (e.g. the anvil token address)
+        env.getPropertySources().addFirst(new SystemEnvironmentPropertySource("env",
+                Map.of("RAILYARD_CONNECTORS_BASE_USDC_USDC_CONTRACT", "not-an-address")));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("parameter usdc-contract = 'not-an-address' does not match");
     }
 
     @Test

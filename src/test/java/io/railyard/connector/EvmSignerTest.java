@@ -34,8 +34,7 @@ class EvmSignerTest extends HubTest {
         TestPartner partner = newPartner("1000 BRL");
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            ids.add(call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                    .json(TransferFixtures.pix("1.00")).send().json().get("id").asText());
+            ids.add(pixTransfer(partner));
         }
         String rail = "nonce-race-" + UUID.randomUUID();
         CountDownLatch start = new CountDownLatch(1);
@@ -57,12 +56,50 @@ class EvmSignerTest extends HubTest {
                 .query(Long.class).list()).containsExactly(5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L, 16L);
     }
 
+    @Test
+    void aTransactionTheNodeRefusedFreesItsNonceAndIsNeverSentAgain() {
+        TestPartner partner = newPartner("10 BRL");
+        String refusedId = pixTransfer(partner);
+        String nextId = pixTransfer(partner);
+        String rail = "refused-" + UUID.randomUUID();
+        // another amount than the other test's payouts: the same sender and nonce would sign the very same bytes
+        Exchange first = payout(rail, refusedId, 2_000_000);
+        signer.sign(first);
+        signer.refused(first);
+
+        Exchange again = payout(rail, refusedId, 2_000_000);
+        signer.sign(again);
+        assertThat(first.getProperty("railyardRailReference")).as("a refused hash is no rail reference").isNull();
+        assertThat(again.getProperty("evmRawTx")).isNull();
+        assertThat(again.getProperty("railyardRailReference")).isNull();
+        assertThat(again.getProperty("railyardRejected", Boolean.class)).as("not to be sent again").isTrue();
+        assertThat(again.getProperty("railyardFailureCode")).isEqualTo("rpc_rejected");
+
+        Exchange next = payout(rail, nextId, 2_000_000);
+        signer.sign(next);
+        assertThat(next.getProperty("railyardRejected")).isNull();
+        assertThat(jdbc.sql("select nonce from evm_transactions where rail = ? order by nonce, refused_at nulls first")
+                .param(rail).query(Long.class).list()).as("the refused nonce, taken again").containsExactly(5L, 5L);
+        assertThat(next.getProperty("railyardRailReference")).as("the very same bytes: same nonce, recipient, amount")
+                .isEqualTo(jdbc.sql("select tx_hash from evm_transactions where transfer_id = ?::uuid").param(refusedId)
+                        .query(String.class).single());
+    }
+
+    private String pixTransfer(TestPartner partner) {
+        return call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                .json(TransferFixtures.pix("1.00")).send().json().get("id").asText();
+    }
+
     private Exchange payout(String rail, String transferId) {
+        return payout(rail, transferId, 1_000_000);
+    }
+
+    private Exchange payout(String rail, String transferId, long amountMinor) {
         Exchange exchange = new DefaultExchange(camel);
         exchange.setProperty("railyardRail", rail);
         exchange.setProperty("railyardTransferId", transferId);
         exchange.setProperty("railyardTransfer", Map.of("destination", Map.of("address", TransferFixtures.BASE_ADDRESS)));
-        exchange.setProperty("railyardAmountMinor", 1_000_000L);
+        exchange.setProperty("railyardAmountMinor", amountMinor);
         exchange.setProperty("evmPrivateKey", KEY);
         exchange.setProperty("evmChainNonce", "0x5"); // the node's pending nonce of the sender
         exchange.setProperty("evmChainId", "8453");

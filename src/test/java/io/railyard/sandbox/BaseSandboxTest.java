@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,8 +86,7 @@ class BaseSandboxTest extends RailSandboxSupport {
         assertThat(log.get("address").asText()).isEqualToIgnoringCase(USDC);
         assertThat(log.get("topics")).extracting(JsonNode::asText).containsExactly(
                 Hash.sha3String("Transfer(address,address,uint256)"),
-                Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(sender.getAddress()), 64),
-                Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(RECIPIENT), 64));
+                topic(sender.getAddress()), topic(RECIPIENT));
         assertThat(Numeric.toBigInt(log.get("data").asText())).isEqualTo(AMOUNT);
         assertThat(log.get("data").asText()).hasSize(66);
         assertThat(executions(RAIL, hash)).isEqualTo(1);
@@ -141,16 +139,57 @@ class BaseSandboxTest extends RailSandboxSupport {
     }
 
     @Test
-    void theTransfersStatementListsTransfersInTheRange() {
+    void aTransactionIsKnownByHashWhilePendingAndOnceMined() {
+        faults(RAIL, Map.of("settle_after_ms", 500));
         String hash = result("eth_sendRawTransaction", transfer(0, USDC, RECIPIENT, AMOUNT, 8453)).asText();
 
-        JsonNode listed = find(call("GET", "/sandbox/base/transfers?" + window("from", "to")).send(), hash);
-        assertThat(listed.get("from").asText()).isEqualTo(sender.getAddress());
-        assertThat(listed.get("to").asText()).isEqualTo(RECIPIENT);
-        assertThat(listed.get("amount").asText()).isEqualTo("12.500000");
-        assertThat(listed.get("status").asText()).isEqualTo("success");
-        assertThat(listed.get("blockNumber").asLong()).isPositive();
-        assertThat(find(call("GET", "/sandbox/base/transfers?" + pastWindow("from", "to")).send(), hash)).isNull();
+        JsonNode pending = result("eth_getTransactionByHash", hash);
+        assertThat(pending.get("hash").asText()).isEqualTo(hash);
+        assertThat(pending.get("nonce").asText()).isEqualTo("0x0");
+        assertThat(pending.get("from").asText()).isEqualTo(sender.getAddress());
+        assertThat(pending.get("blockNumber").isNull()).as("pending: no block yet").isTrue();
+        JsonNode mined = await().atMost(Duration.ofSeconds(5))
+                .until(() -> result("eth_getTransactionByHash", hash), t -> !t.get("blockNumber").isNull());
+        assertThat(mined.get("blockNumber").asText())
+                .isEqualTo(result("eth_getTransactionReceipt", hash).get("blockNumber").asText());
+        assertThat(result("eth_getTransactionByHash", "0x" + "ab".repeat(32)).isNull()).isTrue();
+    }
+
+    @Test
+    void blocksHaveTimestampsThatFollowTheBlockTime() {
+        long head = Numeric.toBigInt(result("eth_blockNumber").asText()).longValueExact();
+        JsonNode latest = result("eth_getBlockByNumber", "latest", false);
+        assertThat(Numeric.toBigInt(latest.get("number").asText()).longValueExact()).isGreaterThanOrEqualTo(head);
+        long earlier = Numeric.toBigInt(result("eth_getBlockByNumber", Numeric.toHexStringWithPrefix(
+                BigInteger.valueOf(head - 50)), false).get("timestamp").asText()).longValueExact();
+        long now = Numeric.toBigInt(result("eth_getBlockByNumber", Numeric.toHexStringWithPrefix(
+                BigInteger.valueOf(head)), false).get("timestamp").asText()).longValueExact();
+        assertThat(now - earlier).as("50 blocks of 200 ms").isBetween(9L, 11L);
+        assertThat(result("eth_getBlockByNumber", Numeric.toHexStringWithPrefix(BigInteger.valueOf(head + 1000)),
+                false).isNull()).as("past the head").isTrue();
+    }
+
+    @Test
+    void transferLogsAreReadByBlockRangeAndTopics() {
+        String hash = result("eth_sendRawTransaction", transfer(0, USDC, RECIPIENT, AMOUNT, 8453)).asText();
+        JsonNode receipt = await().atMost(Duration.ofSeconds(5))
+                .until(() -> result("eth_getTransactionReceipt", hash), r -> !r.isNull());
+        String block = receipt.get("blockNumber").asText();
+
+        JsonNode logs = result("eth_getLogs", Map.of("address", USDC, "fromBlock", block, "toBlock", block,
+                "topics", List.of(Hash.sha3String("Transfer(address,address,uint256)"), topic(sender.getAddress()))));
+        assertThat(logs).hasSize(1);
+        assertThat(logs.get(0)).isEqualTo(receipt.at("/logs/0"));
+        assertThat(result("eth_getLogs", Map.of("address", USDC, "fromBlock", block, "toBlock", block,
+                "topics", List.of(Hash.sha3String("Transfer(address,address,uint256)"), topic(RECIPIENT)))))
+                .as("another sender").isEmpty();
+        long mined = Numeric.toBigInt(block).longValueExact();
+        assertThat(result("eth_getLogs", Map.of("address", USDC, "fromBlock", Numeric.toHexStringWithPrefix(
+                BigInteger.valueOf(mined + 1)), "toBlock", "latest", "topics", List.of(
+                        Hash.sha3String("Transfer(address,address,uint256)"), topic(sender.getAddress())))))
+                .as("later blocks").isEmpty();
+        JsonNode tooWide = rpc("eth_getLogs", Map.of("fromBlock", "0x0", "toBlock", "latest")).json();
+        assertThat(tooWide.at("/error/code").asInt()).isEqualTo(-32005);
     }
 
     @Test
@@ -161,19 +200,18 @@ class BaseSandboxTest extends RailSandboxSupport {
         JsonNode receipt = result("eth_getTransactionReceipt", hash);
         assertThat(receipt.get("status").asText()).isEqualTo("0x0");
         assertThat(receipt.get("logs")).isEmpty();
-        assertThat(find(call("GET", "/sandbox/base/transfers?" + window("from", "to")).send(), hash)
-                .get("status").asText()).isEqualTo("failed");
+        assertThat(senderLogs(receipt.get("blockNumber").asText())).as("a reverted transfer logs nothing").isEmpty();
     }
 
     @Test
-    void amountDriftShowsOnTheStatementOnly() {
+    void amountDriftShowsInTheLogsReadOnly() {
         faults(RAIL, Map.of("amount_drift_minor", 1));
         String hash = result("eth_sendRawTransaction", transfer(0, USDC, RECIPIENT, AMOUNT, 8453)).asText();
 
-        assertThat(find(call("GET", "/sandbox/base/transfers?" + window("from", "to")).send(), hash)
-                .get("amount").asText()).isEqualTo("12.500001");
-        assertThat(Numeric.toBigInt(result("eth_getTransactionReceipt", hash).at("/logs/0/data").asText()))
-                .isEqualTo(AMOUNT);
+        JsonNode receipt = result("eth_getTransactionReceipt", hash);
+        assertThat(Numeric.toBigInt(receipt.at("/logs/0/data").asText())).isEqualTo(AMOUNT);
+        assertThat(Numeric.toBigInt(senderLogs(receipt.get("blockNumber").asText()).get(0).get("data").asText()))
+                .isEqualTo(AMOUNT.add(BigInteger.ONE));
     }
 
     @Test
@@ -234,8 +272,13 @@ class BaseSandboxTest extends RailSandboxSupport {
         return reply.json().get("result");
     }
 
-    private static JsonNode find(Reply statement, String hash) {
-        return StreamSupport.stream(statement.json().get("transfers").spliterator(), false)
-                .filter(t -> t.get("hash").asText().equals(hash)).findFirst().orElse(null);
+    /** The Transfer logs of the test's sender in one block. */
+    private JsonNode senderLogs(String block) {
+        return result("eth_getLogs", Map.of("address", USDC, "fromBlock", block, "toBlock", block,
+                "topics", List.of(Hash.sha3String("Transfer(address,address,uint256)"), topic(sender.getAddress()))));
+    }
+
+    private static String topic(String address) {
+        return Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(address), 64);
     }
 }
