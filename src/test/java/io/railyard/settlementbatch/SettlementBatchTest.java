@@ -85,6 +85,7 @@ class SettlementBatchTest extends HubTest {
 
     @Test
     void oneWindowIsOneBulkRequestWithNettedLinesAndEveryTransferSettlesWithItsLine() {
+        Instant started = Instant.now().minusSeconds(1);
         SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
         TestPartner partner = newPartner("100 USDC");
         String a = wallet();
@@ -136,6 +137,12 @@ class SettlementBatchTest extends HubTest {
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
                 .isEqualTo(100_000_000 - 6_750_002);
         LedgerInvariants.assertHold(jdbc);
+
+        // Circle's statement lists each netted line once: reconciliation matches it to its transfers as a group
+        JsonNode run = call("POST", "/v1/reconciliation/runs").asOps().json(Map.of("rail", RAIL, "from",
+                started.toString(), "to", Instant.now().plusSeconds(1).toString())).send().json();
+        assertThat(run.get("discrepancies").asInt()).as(run.toString()).isZero();
+        assertThat(run.get("matched_transfers").asInt()).as(run.toString()).isEqualTo(5);
 
         JsonNode list = call("GET", "/v1/ops/settlement-batches?rail=circle-usdc&status=completed").asOps().send().json();
         assertThat(list.get("data").findValuesAsText("id")).contains(batch.toString());
