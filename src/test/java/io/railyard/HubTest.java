@@ -12,7 +12,6 @@ import io.railyard.partner.Partners;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,7 +42,7 @@ public abstract class HubTest {
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private static final int FREE_PORT = freePort();
+    private static final int FREE_PORT = TestPorts.free();
 
     @LocalServerPort
     protected int port;
@@ -70,14 +69,6 @@ public abstract class HubTest {
         registry.add("railyard.returns.watch-for", () -> "PT15S"); // late returns are watched for 15 s...
         registry.add("railyard.returns.watch-interval", () -> "PT1S"); // ...at 1, 1, 2, 4 and 8 s after settling
         registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A fresh partner with a key, funded with {@code funds} of each given currency. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.railyard.RailyardApplication;
+import io.railyard.TestPorts;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -17,7 +18,6 @@ import io.railyard.refund.Refunds;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,7 +68,7 @@ class NewRailFromTemplateTest {
                     match: {currency: BRL}
                     rail: pix
                 """);
-        int port = freePort();
+        int port = TestPorts.free();
         try (ConfigurableApplicationContext hub = new SpringApplicationBuilder(RailyardApplication.class).run(
                 "--railyard.home=" + home, "--server.port=" + port, "--camel.main.name=railyard-new-rail",
                 // Quartz registers its data sources JVM-wide by scheduler name: another name, or closing this hub
@@ -145,12 +145,6 @@ class NewRailFromTemplateTest {
                     Files.copy(path, target);
                 }
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }
