@@ -6,6 +6,7 @@ import java.sql.SQLTransientConnectionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.transaction.TransactionSystemException;
 
 /**
  * Recognises a fault that is the database being out of reach, not the request nor the code: no pooled connection
@@ -21,9 +22,17 @@ public final class DependencyFailure {
     private DependencyFailure() {
     }
 
-    /** Whether {@code fault}, or anything in its cause chain, is the database being unreachable. */
+    /**
+     * Whether {@code fault}, or anything in its cause chain, is the database being unreachable. That includes a commit
+     * or rollback the driver failed (Spring's TransactionSystemException over a SQLException): once a connection is
+     * cut, Hikari closes it and the rollback fails with a bare "Connection is closed", hiding the original fault; the
+     * transaction's outcome is then unknown to the hub, which is exactly what a retry with the same key resolves.
+     */
     public static boolean in(Throwable fault) {
         for (Throwable t = fault; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TransactionSystemException && t.getCause() instanceof SQLException) {
+                return true;
+            }
             if (t instanceof DataAccessResourceFailureException || t instanceof SQLTransientConnectionException
                     || t instanceof SQLNonTransientConnectionException) {
                 return true;

@@ -29,7 +29,9 @@ class DependencyFailureTest {
                         new SQLException("An I/O error occurred while sending to the backend.", "08006")),
                 new RuntimeCamelException(new DataAccessResourceFailureException("PreparedStatementCallback",
                         new SQLException("terminating connection due to administrator command", "57P01"))),
-                new IllegalStateException(new SQLException("the database system is starting up", "57P03")));
+                new IllegalStateException(new SQLException("the database system is starting up", "57P03")),
+                // a commit cut by the outage, then the rollback on the connection Hikari has closed meanwhile
+                new TransactionSystemException("JDBC rollback failed", new SQLException("Connection is closed")));
         for (Throwable outage : outages) {
             Problem problem = ApiErrors.toProblem(outage);
             assertThat(problem.status()).as(outage.toString()).isEqualTo(503);
@@ -47,6 +49,7 @@ class DependencyFailureTest {
         assertThat(DependencyFailure.in(new DeadlockLoserDataAccessException("deadlock",
                 new SQLException("deadlock detected", "40P01")))).isFalse();
         assertThat(DependencyFailure.in(new IllegalStateException("a bug"))).isFalse();
+        assertThat(DependencyFailure.in(new TransactionSystemException("no transaction in progress"))).isFalse();
         assertThat(Problem.of(500, "internal_error", "Internal error", "x", null).retryAfter()).isNull();
     }
 }

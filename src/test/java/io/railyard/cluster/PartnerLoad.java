@@ -136,9 +136,10 @@ final class PartnerLoad {
      * of transfers settled.
      */
     long assertEachRequestTookEffectOnce(TestCluster cluster, Duration settling) throws Exception {
-        await().atMost(settling).pollInterval(Duration.ofSeconds(1)).until(() -> cluster.count(
-                "select count(*) from transfers where status not in ('SETTLED', 'FAILED', 'RETURNED', 'CANCELLED')")
-                == 0);
+        await().atMost(settling).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(cluster.db.sql("""
+                select status || ' ' || count(*) from transfers
+                where status not in ('SETTLED', 'FAILED', 'RETURNED', 'CANCELLED') group by status""")
+                .query(String.class).list()).as("transfers not final yet").isEmpty());
         await().atMost(settling).until(() ->
                 cluster.count("select count(*) from outbox_events where published_at is null") == 0);
         long singles = sent.values().stream().filter(r -> !r.batch()).count();
