@@ -13,7 +13,6 @@ import io.railyard.window.TestRailsTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,7 +57,7 @@ public abstract class HubTest {
 
     @DynamicPropertySource
     static void serverPort(DynamicPropertyRegistry registry) {
-        int port = freePort(); // called once per hub started
+        int port = TestPorts.free(); // called once per hub started
         registry.add("server.port", () -> port);
         // rail faults cost seconds, not minutes: short client timeouts, a shorter injected hang, quick rechecks
         registry.add("railyard.sandbox.timeout-sleep-ms", () -> "1500");
@@ -73,14 +72,6 @@ public abstract class HubTest {
         registry.add("railyard.webhooks.time-compression", () -> "20000"); // webhook retry day (~24.5 h) in ~4.4 s
         // rails pay one transfer at a time unless a suite batches them (SettlementBatchTest edits this table)
         registry.add("railyard.windows.table", TestRailsTable::unbatched);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A fresh partner with a key, funded with {@code funds} of each given currency. */

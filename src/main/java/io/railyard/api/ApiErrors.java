@@ -6,6 +6,7 @@ import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
 
 /**
@@ -32,6 +33,9 @@ public class ApiErrors {
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, problem.status());
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, Problem.MEDIA_TYPE);
+        if (problem.retryAfter() != null) {
+            exchange.getMessage().setHeader(HttpHeaders.RETRY_AFTER, problem.retryAfter());
+        }
         exchange.getMessage().setBody(writer.toJson(problem));
     }
 
@@ -46,6 +50,9 @@ public class ApiErrors {
         if (cause instanceof JsonProcessingException json) {
             return Problem.of(400, "malformed_json", "Malformed JSON", "the body is not valid JSON: "
                     + json.getOriginalMessage(), null);
+        }
+        if (DependencyFailure.in(cause)) {
+            return DependencyFailure.problem(cause);
         }
         UUID reference = UUID.randomUUID();
         log.error("Unexpected API fault, reference {}", reference, cause);

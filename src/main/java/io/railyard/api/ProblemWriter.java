@@ -3,6 +3,7 @@ package io.railyard.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Component;
 
 /** Writes problem documents straight to a servlet response (security filters answer before any route runs). */
@@ -18,6 +19,9 @@ public class ProblemWriter {
     public void write(HttpServletResponse response, Problem problem) throws IOException {
         response.setStatus(problem.status());
         response.setContentType(Problem.MEDIA_TYPE);
+        if (problem.retryAfter() != null) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, problem.retryAfter());
+        }
         json.writeValue(response.getOutputStream(), problem);
     }
 

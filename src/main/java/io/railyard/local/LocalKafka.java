@@ -21,7 +21,7 @@ import org.springframework.beans.factory.DisposableBean;
  * formats fresh temporary storage with a new cluster id on every start.
  *
  * <p>The storage is formatted once (its {@code meta.properties} holds the cluster id); ports are picked free at each
- * start, which KRaft accepts because the single voter is static configuration, not metadata.
+ * start (unless given), which KRaft accepts because the single voter is static configuration, not metadata.
  */
 final class LocalKafka implements DisposableBean {
 
@@ -34,7 +34,11 @@ final class LocalKafka implements DisposableBean {
     }
 
     static LocalKafka start(Path dataDir, int partitions) {
-        int port = freePort();
+        return start(dataDir, partitions, freePort());
+    }
+
+    /** On a given client port: a test restarting the broker keeps it, so the hubs' clients find it again. */
+    static LocalKafka start(Path dataDir, int partitions, int port) {
         int controllerPort = freePort();
         Map<String, String> props = new HashMap<>();
         props.put("process.roles", "broker,controller");

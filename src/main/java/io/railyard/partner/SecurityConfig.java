@@ -1,5 +1,6 @@
 package io.railyard.partner;
 
+import io.railyard.api.DependencyFailure;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
 import jakarta.servlet.DispatcherType;
@@ -74,8 +75,10 @@ class SecurityConfig {
                 .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
                         .csrfTokenRepository(CookieCsrfTokenRepository.withHttpOnlyFalse()))
                 .exceptionHandling(errors -> errors
+                        // ops credentials checked while the database is down: not a wrong password but a 503
                         .defaultAuthenticationEntryPointFor((request, response, e) -> problems.write(response,
-                                Problem.of(401, "unauthenticated", "Unauthorized",
+                                DependencyFailure.in(e) ? DependencyFailure.problem(e)
+                                        : Problem.of(401, "unauthenticated", "Unauthorized",
                                         "send a partner API key (Authorization: Bearer ryk_...) or ops credentials",
                                         null)),
                                 new AntPathRequestMatcher("/v1/**"))

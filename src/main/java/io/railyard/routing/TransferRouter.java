@@ -163,8 +163,11 @@ public class TransferRouter {
     }
 
     /**
-     * The safety net: transfers still ACCEPTED a while after acceptance (an event lost with an in-memory broker, a
-     * crash between consume and commit) are routed from the database, which is the source of truth.
+     * The safety net, from the database, which is the source of truth: transfers still ACCEPTED a while after
+     * acceptance (an event lost with an in-memory broker, a crash between consume and commit) are routed; transfers
+     * still ROUTED a while after routing get their instruction again. A consumer skips an event it failed on, so an
+     * instruction consumed while the database was unreachable left its transfer ROUTED, never claimed; a second
+     * instruction for a transfer whose first is merely slow is harmless: one claim wins, the other finds it claimed.
      */
     public int sweep() {
         List<UUID> stale = jdbc.sql("""
@@ -175,6 +178,15 @@ public class TransferRouter {
         if (!stale.isEmpty()) {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }
-        return stale.size();
+        List<Transfer> unclaimed = jdbc.sql("""
+                select id from transfers where status = 'ROUTED'
+                and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at limit 500""")
+                .param(sweepAfterSeconds).query(UUID.class).list().stream()
+                .flatMap(id -> transfers.find(id).stream()).toList();
+        unclaimed.forEach(transfer -> transfers.reinstruct(transfer.id(), instructionTopic(transfer.rail())));
+        if (!unclaimed.isEmpty()) {
+            log.warn("Instructed again {} transfers left ROUTED for over {} s", unclaimed.size(), sweepAfterSeconds);
+        }
+        return stale.size() + unclaimed.size();
     }
 }

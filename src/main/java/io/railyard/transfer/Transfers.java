@@ -157,6 +157,19 @@ public class Transfers {
         return updated;
     }
 
+    /**
+     * Writes the instruction of a transfer still ROUTED again ({@code topic}: its rail's), and notes the time, so the
+     * routing sweep asks once per sweep period at most. Nothing when it has moved on meanwhile.
+     */
+    @Transactional
+    public void reinstruct(UUID id, String topic) {
+        int routed = jdbc.sql("update transfers set updated_at = clock_timestamp() where id = ? and status = 'ROUTED'")
+                .param(id).update();
+        if (routed == 1) {
+            outbox.append(topic, id.toString(), "transfer.routed", TransferViews.of(require(id)));
+        }
+    }
+
     /** Cancels a transfer no rail has seen yet, and releases its hold. */
     @Transactional
     public Transfer cancel(UUID partnerId, UUID id) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.railyard.HubTest;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -78,6 +79,20 @@ class ProblemResponsesTest extends HubTest {
         assertThat(again.status()).isEqualTo(200);
         assertThat(again.json().get("entry_id")).isEqualTo(first.json().get("entry_id"));
         assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(1234);
+    }
+
+    @Test
+    void aPathTomcatRefusesIsAProblemDocumentNotTomcatsHtmlPage() {
+        String key = newPartner().bearer();
+        for (String path : List.of("/v1/transfers/%00", "/v1/transfers/a%2Fb", "/v1/transfers/%zz", "/v1/transfers/%",
+                "/v1/transfers/%E0%A4%A", "/v1/transfers/a\\b")) {
+            RawHttp.Answer answer = RawHttp.send(port, "GET " + path, key);
+            assertThat(answer.status()).as(path + " → " + answer).isEqualTo(400);
+            assertThat(answer.contentType()).as(path + " → " + answer).startsWith("application/problem+json");
+            assertThat(answer.body()).contains("\"code\":\"request_rejected\"")
+                    .contains("\"type\":\"https://railyard.dev/problems/request-rejected\"")
+                    .doesNotContain("<html").doesNotContain("Tomcat").doesNotContain("Exception");
+        }
     }
 
     private Reply deposit(TestPartner partner, Object body) {

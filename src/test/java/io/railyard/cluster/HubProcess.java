@@ -1,8 +1,7 @@
 package io.railyard.cluster;
 
+import io.railyard.TestPorts;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +22,7 @@ public final class HubProcess implements AutoCloseable {
 
     private final List<String> args;
     private final Path logDir;
-    private final int port = freePort();
+    private final int port = TestPorts.free();
     private Process process;
     private int starts;
 
@@ -91,14 +90,6 @@ public final class HubProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {
             kill();
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.RailyardApplication;
+import io.railyard.TestPorts;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.window.TestRailsTable;
+import io.railyard.local.TestBroker;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -24,11 +27,11 @@ import java.util.Map;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * What hubs in child JVMs ({@link HubProcess}) share, as production hubs share their servers: one PostgreSQL, one
- * Kafka broker, and the rails. The rails are a separate hub in this JVM (its sandboxes, with its own embedded
+ * Kafka broker, and the rails. Both servers can be stopped and started again on their data and port, as in an outage. The rails are a separate hub in this JVM (its sandboxes, with its own embedded
  * servers), never killed, so their record of what they executed is the witness that nothing was paid twice. Hubs run
  * the {@code local} profile: the demo partner key and the ops user {@code ops} exist in both.
  */
@@ -40,30 +43,54 @@ final class TestCluster implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private final EmbeddedPostgres postgres;
-    private final EmbeddedKafkaKraftBroker kafka;
+    private final Path postgresData;
+    private final int postgresPort = TestPorts.free();
+    private EmbeddedPostgres postgres;
+    private final TestBroker kafka;
     private final ConfigurableApplicationContext rails;
     private final String railsUrl;
     final JdbcClient db;
 
     TestCluster() throws IOException {
-        postgres = EmbeddedPostgres.builder().setServerConfig("max_connections", "300").start();
-        kafka = new EmbeddedKafkaKraftBroker(1, 3);
-        kafka.brokerProperty("auto.create.topics.enable", "true");
-        kafka.brokerProperty("num.partitions", "3");
-        kafka.afterPropertiesSet();
-        int railsPort = HubProcess.freePort();
+        postgresData = Files.createTempDirectory("railyard-cluster-postgres");
+        postgres = startPostgres();
+        kafka = TestBroker.start();
+        int railsPort = TestPorts.free();
         railsUrl = "http://localhost:" + railsPort;
         rails = new SpringApplicationBuilder(RailyardApplication.class).run("--spring.profiles.active=local",
                 "--server.port=" + railsPort, "--railyard.local.data-dir=", "--logging.level.root=WARN");
+        // a connection per statement, to a fixed port: it works again as soon as a restarted server is up
         db = JdbcClient.create(postgres.getPostgresDatabase());
+    }
+
+    private EmbeddedPostgres startPostgres() throws IOException {
+        return EmbeddedPostgres.builder().setDataDirectory(postgresData.resolve("data")).setCleanDataDirectory(false)
+                .setPort(postgresPort).setServerConfig("max_connections", "300").start();
+    }
+
+    /** The database goes away: pg_ctl's fast shutdown, sessions cut and their open transactions rolled back. */
+    void stopPostgres() throws IOException {
+        postgres.close();
+    }
+
+    /** ...and comes back on the same data and port (crash recovery replays its WAL as after any restart). */
+    void restartPostgres() throws IOException {
+        postgres = startPostgres();
+    }
+
+    void stopKafka() {
+        kafka.stop();
+    }
+
+    void restartKafka() {
+        kafka.startAgain();
     }
 
     /** A hub (not started) on the shared servers, paying through the shared rails. */
     HubProcess hub() {
         return new HubProcess(Path.of("target", "cluster-logs"), List.of("--spring.profiles.active=local",
                 "--railyard.local.data-dir=", "--railyard.db.url=" + postgres.getJdbcUrl("postgres", "postgres"),
-                "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.getBrokersAsString(),
+                "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.brokers(),
                 "--railyard.sandbox.enabled=false",
                 "--railyard.connectors.pix.base-url=" + railsUrl + "/sandbox/pix",
                 "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
@@ -76,9 +103,12 @@ final class TestCluster implements AutoCloseable {
     static HttpResponse<String> send(String method, String url, String authorization, String key, String body)
             throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
-                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
         if (key != null) {
             request.header("Idempotency-Key", key);
         }
@@ -128,7 +158,8 @@ final class TestCluster implements AutoCloseable {
     @Override
     public void close() throws IOException {
         rails.close();
-        kafka.destroy();
+        kafka.close();
         postgres.close();
+        FileSystemUtils.deleteRecursively(postgresData);
     }
 }

@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.TestPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,7 +60,7 @@ final class AnvilNode implements AutoCloseable {
     /** Starts a node, waits until it answers and deploys the token; stopped with the JVM at the latest. */
     static AnvilNode start() {
         String binary = binary();
-        int port = freePort();
+        int port = TestPorts.free();
         Path log = Path.of("target", "anvil-" + port + ".log");
         Process process;
         try {
@@ -216,14 +216,6 @@ final class AnvilNode implements AutoCloseable {
 
     private static long quantity(JsonNode hex) {
         return Numeric.toBigInt(hex.asText()).longValueExact();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Stops the node: the npm launcher and the anvil binary it runs. */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.RailyardApplication;
+import io.railyard.TestPorts;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -21,7 +22,6 @@ import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,7 +94,7 @@ class NewRailFromTemplateTest {
                     rail: acme-pay
                     fallback: acme-backup
                 """);
-        port = freePort();
+        port = TestPorts.free();
         List<String> args = new ArrayList<>(List.of("--railyard.home=" + home, "--server.port=" + port,
                 "--camel.main.name=railyard-new-rail",
                 // Quartz registers its data sources JVM-wide by scheduler name: another name, or closing this hub
@@ -327,12 +327,6 @@ class NewRailFromTemplateTest {
                     Files.copy(path, target);
                 }
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

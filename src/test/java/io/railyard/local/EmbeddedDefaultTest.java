@@ -3,10 +3,8 @@ package io.railyard.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.railyard.RailyardApplication;
+import io.railyard.TestPorts;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +26,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * The hub as a newcomer starts it (profile {@code local}): embedded PostgreSQL and Kafka keep their data in the data
@@ -58,13 +55,10 @@ class EmbeddedDefaultTest {
 
     @Test
     void givenExternalServersTheHubStartsNothingEmbedded() throws Exception {
-        EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 3);
-        kafka.brokerProperty("auto.create.topics.enable", "true");
-        kafka.afterPropertiesSet();
-        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
+        try (TestBroker kafka = TestBroker.start(); EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
             String url = postgres.getJdbcUrl("postgres", "postgres");
             try (ConfigurableApplicationContext hub = start("--railyard.db.url=" + url,
-                    "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.getBrokersAsString())) {
+                    "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.brokers())) {
                 assertThat(mode(hub, "db")).isEqualTo("external");
                 assertThat(mode(hub, "kafka")).isEqualTo("external");
                 assertThat(hub.containsBean("embeddedPostgres")).isFalse();
@@ -72,15 +66,13 @@ class EmbeddedDefaultTest {
                 // the hub migrated and seeded the given database, and its bus is the given broker
                 assertThat(JdbcClient.create(postgres.getPostgresDatabase())
                         .sql("select count(*) from partners").query(Long.class).single()).isPositive();
-                assertThat(brokers(hub)).isEqualTo(kafka.getBrokersAsString());
+                assertThat(brokers(hub)).isEqualTo(kafka.brokers());
             }
-        } finally {
-            kafka.destroy();
         }
     }
 
     private static ConfigurableApplicationContext start(String... args) {
-        List<String> all = new ArrayList<>(List.of("--spring.profiles.active=local", "--server.port=" + freePort()));
+        List<String> all = new ArrayList<>(List.of("--spring.profiles.active=local", "--server.port=" + TestPorts.free()));
         all.addAll(List.of(args));
         return new SpringApplicationBuilder(RailyardApplication.class)
                 .run(all.toArray(String[]::new));
@@ -122,14 +114,6 @@ class EmbeddedDefaultTest {
                 }
             }
             return values;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

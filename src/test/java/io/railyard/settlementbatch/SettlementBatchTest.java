@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.railyard.HubTest;
 import io.railyard.RailyardApplication;
+import io.railyard.TestPorts;
 import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
@@ -17,9 +18,7 @@ import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import io.railyard.window.SettlementWindows;
 import io.railyard.window.TestRailsTable;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -427,7 +426,7 @@ class SettlementBatchTest extends HubTest {
     private ConfigurableApplicationContext secondHub() {
         String sandbox = "http://localhost:" + port + "/sandbox";
         Map<String, String> args = new LinkedHashMap<>();
-        args.put("server.port", String.valueOf(freePort()));
+        args.put("server.port", String.valueOf(TestPorts.free()));
         args.put("camel.main.name", "railyard-second");
         // Quartz keeps data sources JVM-wide by scheduler name: closing this hub must not close the shared one's
         args.put("spring.quartz.scheduler-name", "railyard-second");
@@ -445,13 +444,5 @@ class SettlementBatchTest extends HubTest {
         args.put("railyard.reconciliation.enabled", "false");
         return new SpringApplicationBuilder(RailyardApplication.class).run(args.entrySet().stream()
                 .map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
