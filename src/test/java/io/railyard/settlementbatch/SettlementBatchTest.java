@@ -141,7 +141,8 @@ class SettlementBatchTest extends HubTest {
         JsonNode run = call("POST", "/v1/reconciliation/runs").asOps().json(Map.of("rail", RAIL, "from",
                 started.toString(), "to", Instant.now().plusSeconds(1).toString())).send().json();
         assertThat(run.get("discrepancies").asInt()).as(run.toString()).isZero();
-        assertThat(run.get("matched_transfers").asInt()).as(run.toString()).isEqualTo(5);
+        assertThat(run.get("matched_transfers").asInt()).as("these 5, and any other in the period")
+                .isGreaterThanOrEqualTo(5);
 
         JsonNode list = call("GET", "/v1/ops/settlement-batches?rail=circle-usdc&status=completed").asOps().send().json();
         assertThat(list.get("data").findValuesAsText("id")).contains(batch.toString());
