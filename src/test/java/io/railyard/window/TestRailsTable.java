@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  */
 public final class TestRailsTable {
 
-    public static final Path FILE = Path.of("target", "test-rails.yaml");
+    /** One per test JVM: surefire runs two, and a batching suite's edit must not reach the other's hubs. */
+    public static final Path FILE = Path.of("target", "test-rails-" + ProcessHandle.current().pid() + ".yaml");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private TestRailsTable() {
