@@ -25,6 +25,7 @@ import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 
 /** Batches through the pipeline to completion against the sandboxes. */
 class BatchSettlementTest extends HubTest {
@@ -32,6 +33,7 @@ class BatchSettlementTest extends HubTest {
     @Autowired
     CamelContext camel;
     @Autowired
+    @Qualifier("batchCompletionRepository")
     JdbcAggregationRepository completionRepository;
 
     @Test
