@@ -178,11 +178,14 @@ public class TransferRouter {
         if (!stale.isEmpty()) {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }
+        // a transfer of a batched rail waits ROUTED in its window's settlement batch by design: never re-instructed
+        // (sent one by one, it would leave its batch)
         List<Transfer> unclaimed = jdbc.sql("""
                 select id from transfers where status = 'ROUTED'
                 and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at limit 500""")
                 .param(sweepAfterSeconds).query(UUID.class).list().stream()
-                .flatMap(id -> transfers.find(id).stream()).toList();
+                .flatMap(id -> transfers.find(id).stream())
+                .filter(t -> !BATCH_ITEMS_TOPIC.equals(topicFor(t.rail(), t.destinationCurrency().name()))).toList();
         unclaimed.forEach(transfer -> transfers.reinstruct(transfer.id(), instructionTopic(transfer.rail())));
         if (!unclaimed.isEmpty()) {
             log.warn("Instructed again {} transfers left ROUTED for over {} s", unclaimed.size(), sweepAfterSeconds);
