@@ -11,6 +11,7 @@ import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferValidator;
 import io.railyard.transfer.Transfers;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +21,15 @@ import java.util.UUID;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.apache.camel.ProducerTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Batches and mass payouts. A checked batch is accepted in one transaction: the batch row, then each valid item
- * through the normal transfer pipeline (Camel split, route {@code batch.items.accept}), then the refused items of a
- * partial batch. An item's status is its transfer's; the batch completes (route {@code batch.completion.aggregate})
+ * Batches and mass payouts. A checked batch is accepted in one transaction: the batch row, then the valid items
+ * through the normal transfer pipeline in slices (Camel split, route {@code batch.items.accept}), then the refused
+ * items of a partial batch. An item's status is its transfer's; the batch completes (route {@code batch.completion.aggregate})
  * once every item is final, announced by a {@code batch.completed} event.
  */
 @Service("batches")
@@ -38,13 +40,16 @@ public class Batches {
             "transfer.cancelled");
 
     private final JdbcClient jdbc;
+    private final JdbcTemplate template;
     private final Transfers transfers;
     private final Outbox outbox;
     private final ProducerTemplate camel;
     private final ObjectMapper json;
 
-    public Batches(JdbcClient jdbc, Transfers transfers, Outbox outbox, ProducerTemplate camel, ObjectMapper json) {
+    public Batches(JdbcClient jdbc, JdbcTemplate template, Transfers transfers, Outbox outbox, ProducerTemplate camel,
+            ObjectMapper json) {
         this.jdbc = jdbc;
+        this.template = template;
         this.transfers = transfers;
         this.outbox = outbox;
         this.camel = camel;
@@ -67,20 +72,26 @@ public class Batches {
                 .params(batchId, partnerId, mode, source, checked.total(), checked.valid().size()).update();
         camel.sendBodyAndHeaders("direct:batch.items.accept", checked.valid(),
                 Map.of("batchId", batchId, "partnerId", partnerId));
-        checked.errorsByIndex().forEach((index, errors) -> jdbc.sql("""
-                insert into batch_items (batch_id, item_index, line, reference, errors) values (?, ?, ?, ?, ?::jsonb)""")
-                .params(batchId, index, errors.get(0).line(), null, write(errors)).update());
+        template.batchUpdate("insert into batch_items (batch_id, item_index, line, errors) values (?, ?, ?, ?::jsonb)",
+                checked.errorsByIndex().entrySet().stream().map(refused -> new Object[] {batchId, refused.getKey(),
+                        refused.getValue().get(0).line(), write(refused.getValue())}).toList());
         return summary(partnerId, batchId).orElseThrow();
     }
 
-    /** One valid item: a transfer of the batch (called by the split in {@code batch.items.accept}). */
-    public void acceptItem(@Header("batchId") UUID batchId, @Header("partnerId") UUID partnerId,
-            @Body BatchValidator.Accepted item) {
-        Transfer transfer = transfers.accept(partnerId, item.transfer(), batchId);
-        jdbc.sql("""
-                insert into batch_items (batch_id, item_index, line, reference, transfer_id) values (?, ?, ?, ?, ?)""")
-                .params(batchId, item.item().index(), item.item().line(), item.transfer().reference(), transfer.id())
-                .update();
+    /** A slice of the valid items, accepted together as transfers of the batch (the split in {@code batch.items.accept}). */
+    public void acceptItems(@Header("batchId") UUID batchId, @Header("partnerId") UUID partnerId,
+            @Body List<BatchValidator.Accepted> items) {
+        List<Transfer> accepted = transfers.acceptAll(partnerId,
+                items.stream().map(BatchValidator.Accepted::transfer).toList(), batchId);
+        List<Object[]> rows = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            BatchItem item = items.get(i).item();
+            rows.add(new Object[] {batchId, item.index(), item.line(), items.get(i).transfer().reference(),
+                    accepted.get(i).id()});
+        }
+        template.batchUpdate("""
+                insert into batch_items (batch_id, item_index, line, reference, transfer_id) values (?, ?, ?, ?, ?)""",
+                rows);
     }
 
     /** Status, counts per item status, totals per currency and progress; empty for another partner's batch. */
@@ -185,16 +196,22 @@ public class Batches {
                 select i.item_index, i.transfer_id from batch_items i join transfers t on t.id = i.transfer_id
                 where i.batch_id = ? and t.status = 'FAILED' order by i.item_index""")
                 .param(batchId).query().listOfRows();
-        for (Map<String, Object> item : failed) {
-            Transfer old = transfers.require((UUID) item.get("transfer_id"));
-            Transfer again = transfers.accept(partnerId, new TransferValidator.Valid(old.protocol(),
-                    old.sourceCurrency(), old.sourceAmountMinor(), old.destinationCurrency(), old.destinationCountry(),
-                    old.beneficiary(), old.protocolMetadata(), old.metadata(), old.reference()), batchId);
-            jdbc.sql("insert into batch_item_attempts (batch_id, item_index, transfer_id) values (?, ?, ?)")
-                    .params(batchId, item.get("item_index"), old.id()).update();
-            jdbc.sql("update batch_items set transfer_id = ?, attempts = attempts + 1 where batch_id = ? and item_index = ?")
-                    .params(again.id(), batchId, item.get("item_index")).update();
+        List<Transfer> again = transfers.acceptAll(partnerId, failed.stream()
+                .map(item -> transfers.require((UUID) item.get("transfer_id"))).map(old -> new TransferValidator.Valid(
+                        old.protocol(), old.sourceCurrency(), old.sourceAmountMinor(), old.destinationCurrency(),
+                        old.destinationCountry(), old.beneficiary(), old.protocolMetadata(), old.metadata(),
+                        old.reference())).toList(), batchId);
+        List<Object[]> attempts = new ArrayList<>();
+        List<Object[]> items = new ArrayList<>();
+        for (int i = 0; i < failed.size(); i++) {
+            Object index = failed.get(i).get("item_index");
+            attempts.add(new Object[] {batchId, index, failed.get(i).get("transfer_id")});
+            items.add(new Object[] {again.get(i).id(), batchId, index});
         }
+        template.batchUpdate("insert into batch_item_attempts (batch_id, item_index, transfer_id) values (?, ?, ?)",
+                attempts);
+        template.batchUpdate("update batch_items set transfer_id = ?, attempts = attempts + 1 "
+                + "where batch_id = ? and item_index = ?", items);
         if (!failed.isEmpty()) {
             jdbc.sql("update batches set status = 'PROCESSING', completed_at = null where id = ?").param(batchId)
                     .update();

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -52,35 +51,66 @@ public class Ledger {
      */
     @Transactional
     public Posted post(EntryRequest request) {
-        SortedMap<AccountKey, Long> changes = validate(request);
-        UUID entryId = UUID.randomUUID();
-        Optional<Timestamp> postedAt = jdbc.sql("""
-                insert into journal_entries (id, kind, reference, description) values (?, ?, ?, ?)
-                on conflict (kind, reference) do nothing returning created_at""")
-                .params(entryId, request.kind(), request.reference(), request.description())
-                .query(Timestamp.class).optional();
-        if (postedAt.isEmpty()) {
-            return new Posted(existingEntry(request.kind(), request.reference()), false);
-        }
-        Map<AccountKey, LockedAccount> accounts = lock(changes.keySet());
-        for (Map.Entry<AccountKey, Long> change : changes.entrySet()) {
-            LockedAccount account = accounts.get(change.getKey());
-            if (!account.negativeAllowed() && account.balanceMinor() + change.getValue() < 0) {
-                throw new LedgerException.InsufficientFunds(change.getKey(), account.balanceMinor(), change.getValue());
+        return postAll(List.of(request)).get(0);
+    }
+
+    /**
+     * Posts entries together, in a fixed number of statements whatever their count (a batch's holds), with the same
+     * guarantees as one by one in this order: each is checked against the balances the earlier ones left, and one
+     * that would overdraw a protected account fails them all.
+     */
+    @Transactional
+    public List<Posted> postAll(List<EntryRequest> requests) {
+        List<SortedMap<AccountKey, Long>> changes = requests.stream().map(Ledger::validate).toList();
+        UUID[] ids = requests.stream().map(r -> UUID.randomUUID()).toArray(UUID[]::new);
+        Map<UUID, Timestamp> created = new HashMap<>();
+        jdbc.sql("""
+                insert into journal_entries (id, kind, reference, description)
+                select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[])
+                on conflict (kind, reference) do nothing returning id, created_at""")
+                .params(ids, requests.stream().map(EntryRequest::kind).toArray(String[]::new),
+                        requests.stream().map(EntryRequest::reference).toArray(String[]::new),
+                        requests.stream().map(EntryRequest::description).toArray(String[]::new))
+                .query(rs -> {
+                    created.put(rs.getObject("id", UUID.class), rs.getTimestamp("created_at"));
+                });
+        Set<AccountKey> touched = new TreeSet<>();
+        for (int i = 0; i < requests.size(); i++) {
+            if (created.containsKey(ids[i])) {
+                touched.addAll(changes.get(i).keySet());
             }
         }
-        Timestamp at = postedAt.get();
+        Map<AccountKey, LockedAccount> accounts = touched.isEmpty() ? Map.of() : lock(touched);
+        Map<AccountKey, Long> balances = new TreeMap<>();
+        accounts.forEach((key, account) -> balances.put(key, account.balanceMinor()));
         List<Object[]> postings = new ArrayList<>();
-        List<Object[]> balances = new ArrayList<>();
-        for (Leg leg : request.legs()) {
-            UUID accountId = accounts.get(leg.account()).id();
-            postings.add(new Object[] {entryId, accountId, leg.account().currency().name(), leg.amountMinor(), at});
+        List<Posted> posted = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            Timestamp at = created.get(ids[i]);
+            if (at == null) {
+                posted.add(new Posted(existingEntry(requests.get(i).kind(), requests.get(i).reference()), false));
+                continue;
+            }
+            for (Map.Entry<AccountKey, Long> change : changes.get(i).entrySet()) {
+                long before = balances.get(change.getKey());
+                if (!accounts.get(change.getKey()).negativeAllowed() && before + change.getValue() < 0) {
+                    throw new LedgerException.InsufficientFunds(change.getKey(), before, change.getValue());
+                }
+                balances.put(change.getKey(), before + change.getValue());
+            }
+            for (Leg leg : requests.get(i).legs()) {
+                postings.add(new Object[] {ids[i], accounts.get(leg.account()).id(), leg.account().currency().name(),
+                        leg.amountMinor(), at});
+            }
+            posted.add(new Posted(ids[i], true));
         }
-        changes.forEach((key, change) -> balances.add(new Object[] {change, accounts.get(key).id()}));
         template.batchUpdate("insert into postings (entry_id, account_id, currency, amount_minor, created_at) "
                 + "values (?, ?, ?, ?, ?)", postings);
-        template.batchUpdate("update ledger_accounts set balance_minor = balance_minor + ? where id = ?", balances);
-        return new Posted(entryId, true);
+        template.batchUpdate("update ledger_accounts set balance_minor = balance_minor + ? where id = ?",
+                balances.entrySet().stream().map(b -> new Object[] {
+                        b.getValue() - accounts.get(b.getKey()).balanceMinor(), accounts.get(b.getKey()).id()})
+                        .toList());
+        return posted;
     }
 
     /** The current balance, in minor units; an account never posted to holds zero. */

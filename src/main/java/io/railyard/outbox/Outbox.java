@@ -3,10 +3,12 @@ package io.railyard.outbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -18,11 +20,11 @@ import org.springframework.transaction.annotation.Transactional;
 @Component
 public class Outbox {
 
-    private final JdbcClient jdbc;
+    private final JdbcTemplate template;
     private final ObjectMapper json;
 
-    public Outbox(JdbcClient jdbc, ObjectMapper json) {
-        this.jdbc = jdbc;
+    public Outbox(JdbcTemplate template, ObjectMapper json) {
+        this.template = template;
         this.json = json;
     }
 
@@ -34,15 +36,32 @@ public class Outbox {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public UUID append(String topic, String key, String type, Object data) {
-        UUID id = UUID.randomUUID();
-        Map<String, Object> envelope = new LinkedHashMap<>();
-        envelope.put("id", id);
-        envelope.put("type", type);
-        envelope.put("created_at", Instant.now().toString());
-        envelope.put("data", data);
-        jdbc.sql("insert into outbox_events (event_id, topic, event_key, event_type, payload) values (?, ?, ?, ?, ?::json)")
-                .params(id, topic, key, type, serialise(envelope)).update();
-        return id;
+        return appendAll(List.of(new Event(topic, key, type, data))).get(0);
+    }
+
+    /** Appends events in one statement, in this order (a batch's {@code transfer.accepted} events); their ids. */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public List<UUID> appendAll(List<Event> events) {
+        List<UUID> ids = new ArrayList<>();
+        List<Object[]> rows = new ArrayList<>();
+        String createdAt = Instant.now().toString();
+        for (Event event : events) {
+            UUID id = UUID.randomUUID();
+            Map<String, Object> envelope = new LinkedHashMap<>();
+            envelope.put("id", id);
+            envelope.put("type", event.type());
+            envelope.put("created_at", createdAt);
+            envelope.put("data", event.data());
+            ids.add(id);
+            rows.add(new Object[] {id, event.topic(), event.key(), event.type(), serialise(envelope)});
+        }
+        template.batchUpdate("insert into outbox_events (event_id, topic, event_key, event_type, payload) "
+                + "values (?, ?, ?, ?, ?::json)", rows);
+        return ids;
+    }
+
+    /** An event to append: see {@link #append}. */
+    public record Event(String topic, String key, String type, Object data) {
     }
 
     private String serialise(Object envelope) {

@@ -17,11 +17,13 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -35,17 +37,22 @@ public class Transfers {
 
     public static final String ACCEPTED_TOPIC = "railyard.transfer.accepted.v1";
     public static final String EVENTS_TOPIC = "railyard.transfer.events.v1";
+    private static final String TRANSITION =
+            "insert into transfer_transitions (transfer_id, from_status, to_status, reason) values (?, ?, ?, ?)";
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
 
     private final JdbcClient jdbc;
+    private final JdbcTemplate template;
     private final Ledger ledger;
     private final Outbox outbox;
     private final FxRates fx;
     private final ObjectMapper json;
 
-    public Transfers(JdbcClient jdbc, Ledger ledger, Outbox outbox, FxRates fx, ObjectMapper json) {
+    public Transfers(JdbcClient jdbc, JdbcTemplate template, Ledger ledger, Outbox outbox, FxRates fx,
+            ObjectMapper json) {
         this.jdbc = jdbc;
+        this.template = template;
         this.ledger = ledger;
         this.outbox = outbox;
         this.fx = fx;
@@ -58,39 +65,53 @@ public class Transfers {
      */
     @Transactional
     public Transfer accept(UUID partnerId, TransferValidator.Valid request) {
-        return accept(partnerId, request, null);
+        return acceptAll(partnerId, List.of(request), null).get(0);
     }
 
-    /** Accepts a transfer that is an item of a batch. */
+    /**
+     * Accepts transfers together, each exactly as {@link #accept} would (its row, its own hold and its event), in a
+     * fixed number of statements whatever their count: the items of a batch ({@code batchId}, or null).
+     */
     @Transactional
-    public Transfer accept(UUID partnerId, TransferValidator.Valid request, UUID batchId) {
-        UUID id = UUID.randomUUID();
-        FxRates.Quote quote = fx.quote(request.sourceCurrency(), request.sourceAmountMinor(),
-                request.destinationCurrency());
-        boolean converted = request.sourceCurrency() != request.destinationCurrency();
-        if (quote.destinationAmountMinor() <= 0) {
-            throw ApiProblem.unprocessable("amount_too_small", "Amount too small",
-                    "the amount converts to nothing in " + request.destinationCurrency(), "amount");
+    public List<Transfer> acceptAll(UUID partnerId, List<TransferValidator.Valid> requests, UUID batchId) {
+        List<Object[]> rows = new ArrayList<>();
+        List<EntryRequest> holds = new ArrayList<>();
+        List<Object[]> transitions = new ArrayList<>();
+        for (TransferValidator.Valid request : requests) {
+            UUID id = UUID.randomUUID();
+            FxRates.Quote quote = fx.quote(request.sourceCurrency(), request.sourceAmountMinor(),
+                    request.destinationCurrency());
+            if (quote.destinationAmountMinor() <= 0) {
+                throw ApiProblem.unprocessable("amount_too_small", "Amount too small",
+                        "the amount converts to nothing in " + request.destinationCurrency(), "amount");
+            }
+            boolean converted = request.sourceCurrency() != request.destinationCurrency();
+            rows.add(new Object[] {id, partnerId, request.protocol().code(), request.sourceCurrency().name(),
+                    request.sourceAmountMinor(), request.destinationCurrency().name(), quote.destinationAmountMinor(),
+                    request.destinationCountry(), write(request.beneficiary()), write(request.protocolMetadata()),
+                    write(request.metadata()), request.reference(), converted ? write(quoteView(quote)) : null,
+                    batchId});
+            holds.add(EntryRequest.move("transfer.hold", id.toString(),
+                    AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.AVAILABLE),
+                    AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.IN_FLIGHT),
+                    request.sourceAmountMinor()));
+            transitions.add(new Object[] {id, null, TransferStatus.ACCEPTED.name(), "accepted"});
         }
-        jdbc.sql("""
+        template.batchUpdate("""
                 insert into transfers (id, partner_id, status, protocol, source_currency, source_amount_minor,
                     destination_currency, destination_amount_minor, destination_country, beneficiary, protocol_metadata,
                     metadata, reference, quote, batch_id)
-                values (?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?)""")
-                .params(id, partnerId, request.protocol().code(), request.sourceCurrency().name(),
-                        request.sourceAmountMinor(), request.destinationCurrency().name(),
-                        quote.destinationAmountMinor(), request.destinationCountry(), write(request.beneficiary()),
-                        write(request.protocolMetadata()), write(request.metadata()), request.reference(),
-                        converted ? write(quoteView(quote)) : null, batchId)
-                .update();
-        ledger.post(EntryRequest.move("transfer.hold", id.toString(),
-                AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.AVAILABLE),
-                AccountKey.partner(partnerId.toString(), request.sourceCurrency(), AccountKind.IN_FLIGHT),
-                request.sourceAmountMinor()));
-        recordTransition(id, null, TransferStatus.ACCEPTED, "accepted");
-        Transfer transfer = require(id);
-        outbox.append(ACCEPTED_TOPIC, id.toString(), "transfer.accepted", TransferViews.of(transfer));
-        return transfer;
+                values (?, ?, 'ACCEPTED', ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?)""", rows);
+        ledger.postAll(holds);
+        template.batchUpdate(TRANSITION, transitions);
+        Map<UUID, Transfer> stored = new HashMap<>();
+        jdbc.sql("select * from transfers where id = any(?)")
+                .param(rows.stream().map(row -> row[0]).toArray(UUID[]::new)).query(this::map).list()
+                .forEach(transfer -> stored.put(transfer.id(), transfer));
+        List<Transfer> accepted = rows.stream().map(row -> stored.get((UUID) row[0])).toList();
+        outbox.appendAll(accepted.stream().map(transfer -> new Outbox.Event(ACCEPTED_TOPIC, transfer.id().toString(),
+                "transfer.accepted", TransferViews.of(transfer))).toList());
+        return accepted;
     }
 
     public Optional<Transfer> find(UUID id) {
@@ -200,8 +221,7 @@ public class Transfers {
     }
 
     private void recordTransition(UUID id, TransferStatus from, TransferStatus to, String reason) {
-        jdbc.sql("insert into transfer_transitions (transfer_id, from_status, to_status, reason) values (?, ?, ?, ?)")
-                .params(id, from == null ? null : from.name(), to.name(), reason).update();
+        jdbc.sql(TRANSITION).params(id, from == null ? null : from.name(), to.name(), reason).update();
     }
 
     private Map<String, Object> quoteView(FxRates.Quote quote) {

@@ -87,6 +87,45 @@ class LedgerTest extends HubTest {
     }
 
     @Test
+    void entriesPostedTogetherAreEachPostedOnceAndCheckedInOrder() {
+        TestPartner partner = newPartner("10.00 USD");
+        AccountKey available = partner.account(CurrencyCode.USD, AccountKind.AVAILABLE);
+        AccountKey held = partner.account(CurrencyCode.USD, AccountKind.IN_FLIGHT);
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        Posted earlier = ledger.post(EntryRequest.move("transfer.hold", first, available, held, 100));
+
+        List<Posted> posted = ledger.postAll(List.of(
+                EntryRequest.move("transfer.hold", first, available, held, 100),     // posted before: nothing moves
+                EntryRequest.move("transfer.hold", second, available, held, 600),
+                EntryRequest.move("transfer.release", second, held, available, 200),
+                EntryRequest.move("transfer.hold", second, available, held, 600))); // the same event twice in one call
+
+        assertThat(posted).extracting(Posted::created).containsExactly(false, true, true, false);
+        assertThat(posted.get(0).entryId()).isEqualTo(earlier.entryId());
+        assertThat(posted.get(3).entryId()).isEqualTo(posted.get(1).entryId());
+        assertThat(ledger.balance(available)).isEqualTo(1000 - 100 - 600 + 200);
+        assertThat(ledger.balance(held)).isEqualTo(100 + 600 - 200);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
+    void oneOverdraftAmongEntriesPostedTogetherRefusesThemAll() {
+        TestPartner partner = newPartner("10.00 USD");
+        AccountKey available = partner.account(CurrencyCode.USD, AccountKind.AVAILABLE);
+        AccountKey held = partner.account(CurrencyCode.USD, AccountKind.IN_FLIGHT);
+        List<String> references = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString());
+
+        // each fits the balance on its own; the second overdraws what the first leaves
+        assertThatThrownBy(() -> ledger.postAll(references.stream()
+                .map(reference -> EntryRequest.move("transfer.hold", reference, available, held, 600)).toList()))
+                .isInstanceOf(LedgerException.InsufficientFunds.class);
+        assertThat(ledger.balance(available)).isEqualTo(1000);
+        assertThat(entries(references.get(0)) + entries(references.get(1))).isZero();
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
     void balancesCanBeReadAtAPointInTime() throws Exception {
         TestPartner partner = newPartner("10 BRL");
         AccountKey available = partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE);
