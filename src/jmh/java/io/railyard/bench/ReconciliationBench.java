@@ -81,17 +81,18 @@ public final class ReconciliationBench {
                     Map.of());
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
                     settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, transactions), json),
-                    new Outbox(jdbc, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
+                    new Outbox(template, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
             boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
             for (boolean dryRun : runs) {
                 long started = System.nanoTime();
                 Map<String, Object> run = engine.reconcile(new ReconciliationEngine.RunRequest(RAIL, DAY,
                         DAY.plus(Duration.ofDays(1)), dryRun, "API", "bench"), new Lines(n), started);
                 System.out.printf("# %s run of %,d transfers x %,d statement lines: %.1f s (duration_ms %s), "
-                        + "match rate %s, discrepancies %s %s%n", dryRun ? "dry" : "full", run.get("ledger_transfers"),
-                        run.get("statement_lines"), (System.nanoTime() - started) / 1e9, run.get("duration_ms"),
-                        run.get("match_rate"), run.get("discrepancies"),
-                        ((Map<?, ?>) run.get("report")).get("discrepancies"));
+                        + "match rate %s, discrepancies %s %s, phases (ms) %s%n", dryRun ? "dry" : "full",
+                        run.get("ledger_transfers"), run.get("statement_lines"), (System.nanoTime() - started) / 1e9,
+                        run.get("duration_ms"), run.get("match_rate"), run.get("discrepancies"),
+                        ((Map<?, ?>) run.get("report")).get("discrepancies"),
+                        ((Map<?, ?>) run.get("report")).get("phases_ms"));
             }
         } finally {
             try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {

@@ -135,34 +135,49 @@ public class ReconciliationEngine {
     /** Reconciles the given statement lines (already read) of the rail against the ledger. */
     public Map<String, Object> reconcile(RunRequest request, Iterator<StatementLine> lines, long startedNanos) {
         UUID runId = UUID.randomUUID();
+        Map<String, Long> phases = new LinkedHashMap<>(); // where a run's time goes, in its report: load, match, ...
         Map<String, Object> report = tx.execute(status -> {
             Connection connection = DataSourceUtils.getConnection(dataSource);
             jdbc.sql("select pg_advisory_xact_lock(hashtext('reconciliation:' || ?))").param(request.rail())
                     .query(Object.class).single();
             jdbc.sql("select set_config('work_mem', ?, true)").param(settings.workMem()).query(String.class).single();
+            long lap = System.nanoTime();
             prepare(request, connection, lines);
+            lap = lap(phases, "load", lap);
             match();
+            lap = lap(phases, "match", lap);
             check(request);
+            lap = lap(phases, "check", lap);
             Map<String, Object> stats = stats();
             long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
             insertRun(runId, request, stats, durationMs);
+            lap = lap(phases, "report", lap);
             if (!request.dryRun()) {
                 persist(runId, request);
+                lap(phases, "store", lap);
             }
             return stats;
         });
         long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
-        jdbc.sql("update reconciliation_runs set duration_ms = ? where id = ?").params(durationMs, runId).update();
+        jdbc.sql("""
+                update reconciliation_runs set duration_ms = ?, report = report || jsonb_build_object('phases_ms', ?::jsonb)
+                where id = ?""").params(durationMs, write(phases), runId).update();
         Timer.builder("railyard.reconciliation.run.duration").tag("rail", request.rail())
                 .tag("dry_run", String.valueOf(request.dryRun())).register(meters)
                 .record(Duration.ofMillis(durationMs));
         matchRates.computeIfAbsent(request.rail(), rail -> meters.gauge("railyard.reconciliation.match.rate",
                 io.micrometer.core.instrument.Tags.of("rail", rail), new AtomicLong(), v -> v.get() / 1_000_000.0))
                 .set(Math.round(((Number) report.get("match_rate")).doubleValue() * 1_000_000));
-        log.info("Reconciliation {} of {} [{}, {}){}: {} ms, match rate {}, {} discrepancies", runId,
-                request.rail(), request.from(), request.to(), request.dryRun() ? " (dry run)" : "", durationMs,
+        log.info("Reconciliation {} of {} [{}, {}){}: {} ms {}, match rate {}, {} discrepancies", runId,
+                request.rail(), request.from(), request.to(), request.dryRun() ? " (dry run)" : "", durationMs, phases,
                 report.get("match_rate"), report.get("discrepancies"));
         return runView(runId);
+    }
+
+    private static long lap(Map<String, Long> phases, String phase, long since) {
+        long now = System.nanoTime();
+        phases.put(phase, (now - since) / 1_000_000);
+        return now;
     }
 
     private void prepare(RunRequest request, Connection connection, Iterator<StatementLine> lines) {
@@ -521,12 +536,11 @@ public class ReconciliationEngine {
                 .params(request.actor(), raised.toArray(UUID[]::new)).update();
         jdbc.sql("update reconciliation_runs set new_discrepancies = ? where id = ?").params(raised.size(), runId)
                 .update();
-        for (Map<String, Object> view : discrepancies.views(raised)) {
-            String key = view.get("transfer_id") != null ? view.get("transfer_id").toString() : view.get("id").toString();
-            outbox.append(TOPIC, key, EVENT_TYPE, view);
-            Counter.builder("railyard.reconciliation.discrepancies").tag("rail", request.rail())
-                    .tag("type", view.get("type").toString()).register(meters).increment();
-        }
+        List<Map<String, Object>> views = discrepancies.views(raised);
+        outbox.appendAll(views.stream().map(view -> new Outbox.Event(TOPIC, String.valueOf(
+                view.get("transfer_id") != null ? view.get("transfer_id") : view.get("id")), EVENT_TYPE, view)).toList());
+        views.forEach(view -> Counter.builder("railyard.reconciliation.discrepancies").tag("rail", request.rail())
+                .tag("type", view.get("type").toString()).register(meters).increment());
     }
 
     private void recordFailure(RunRequest request, RuntimeException e, long startedNanos) {
