@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import java.util.UUID;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
@@ -98,6 +99,16 @@ public abstract class HubTest {
 
     protected Call call(String method, String path) {
         return new Call(method, path);
+    }
+
+    /** POST /v1/transfers with a fresh Idempotency-Key, expecting 201: the new transfer's id. */
+    protected String createTransfer(TestPartner partner, Map<String, Object> body) {
+        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
+                .json(body).send();
+        if (reply.status() != 201) {
+            throw new AssertionError("expected 201 Created, got " + reply);
+        }
+        return reply.json().get("id").asText();
     }
 
     public record TestPartner(UUID id, String key) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.railyard.ledger.CurrencyCode;
+import io.railyard.transfer.Transfer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +89,12 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     public boolean refunds(String rail) {
         ConnectorDescriptor connector = connectors.get(rail);
         return connector != null && connector.refundStatuses() != null && !connector.refundStatuses().isEmpty();
+    }
+
+    /** The transfer's fallback rail, when it has one it is not already on and whose connector is here. */
+    public Optional<String> fallbackOf(Transfer transfer) {
+        return Optional.ofNullable(transfer.fallbackRail())
+                .filter(fallback -> !fallback.equals(transfer.rail()) && connectors.containsKey(fallback));
     }
 
     /** Whether a payout this rail failed with {@code failureCode} may go to the transfer's fallback rail. */

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -51,6 +52,7 @@ public class RailGate {
     private final Transfers transfers;
     private final Refunds refunds;
     private final ConnectorRegistry connectors;
+    private final TransferRouter router;
     private final JdbcClient jdbc;
     private final ObjectMapper json;
     private final ProducerTemplate producer;
@@ -59,8 +61,8 @@ public class RailGate {
     private final int maxAttempts;
     private final Duration watchInterval;
 
-    public RailGate(Transfers transfers, Refunds refunds, ConnectorRegistry connectors, JdbcClient jdbc,
-            ObjectMapper json, ProducerTemplate producer,
+    public RailGate(Transfers transfers, Refunds refunds, ConnectorRegistry connectors, TransferRouter router,
+            JdbcClient jdbc, ObjectMapper json, ProducerTemplate producer,
             @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
             @Value("${railyard.settlement.queue-when-unavailable-for:PT30S}") Duration queueFor,
             @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
@@ -69,6 +71,7 @@ public class RailGate {
         this.refunds = refunds;
         this.watchInterval = watchInterval;
         this.connectors = connectors;
+        this.router = router;
         this.jdbc = jdbc;
         this.json = json;
         this.producer = producer;
@@ -244,13 +247,11 @@ public class RailGate {
             return;
         }
         if (transfer.status() == TransferStatus.ROUTED && rail.equals(transfer.rail())) {
-            if (transfer.fallbackRail() != null && !transfer.fallbackRail().equals(rail)
-                    && connectors.find(transfer.fallbackRail()).isPresent()) {
-                transfers.transition(id, TransferStatus.QUEUED, rail + " unavailable (" + why + "), rerouting",
-                        Transfers.Changes.NONE, null);
-                String reason = "fallback from " + rail + ": " + why;
-                transfers.transition(id, TransferStatus.ROUTED, reason, new Transfers.Changes(transfer.fallbackRail(),
-                        null, reason, null, null, null, null), TransferRouter.instructionTopic(transfer.fallbackRail()));
+            Optional<String> fallback = connectors.fallbackOf(transfer);
+            if (fallback.isPresent()) {
+                router.reroute(transfers.transition(id, TransferStatus.QUEUED,
+                        rail + " unavailable (" + why + "), rerouting", Transfers.Changes.NONE, null),
+                        fallback.get(), "fallback from " + rail + ": " + why);
             } else {
                 transfers.transition(id, TransferStatus.QUEUED, rail + " unavailable (" + why + ")",
                         new Transfers.Changes(null, null, null, null, null, null, Instant.now().plus(queueFor)), null);

@@ -103,18 +103,30 @@ public class TransferRouter {
             return Optional.of(failed);
         }
         RoutingTable.Decision route = decision.get();
-        Transfers.Changes routed = new Transfers.Changes(route.rail(), route.fallback(), route.reason(), null, null,
-                null, null);
-        SettlementWindows.State window = windows.now(route.rail(), transfer.destinationCurrency().name());
+        return Optional.of(dispatch(transfer, route.rail(), route.fallback(), route.reason()));
+    }
+
+    /**
+     * Sends a transfer on to its fallback rail (its rail refused it, or is unavailable): ROUTED there like any routed
+     * transfer, so the fallback's own window and batching apply. The transfer keeps its hold.
+     */
+    @Transactional
+    public Transfer reroute(Transfer transfer, String fallback, String reason) {
+        return dispatch(transfer, fallback, null, reason);
+    }
+
+    /** ROUTED to {@code rail}, instructed now (one by one, or in its settlement batch) or QUEUED until its window opens. */
+    private Transfer dispatch(Transfer transfer, String rail, String fallback, String reason) {
+        Transfers.Changes routed = new Transfers.Changes(rail, fallback, reason, null, null, null, null);
+        SettlementWindows.State window = windows.now(rail, transfer.destinationCurrency().name());
         if (window.open()) {
-            String topic = topicFor(route.rail(), transfer.destinationCurrency().name());
-            String reason = topic.equals(BATCH_ITEMS_TOPIC)
-                    ? route.reason() + " (batched: sent in the rail's settlement batch when its window ends)"
-                    : route.reason();
-            return Optional.of(transfers.transition(transferId, TransferStatus.ROUTED, reason, routed, topic));
+            String topic = topicFor(rail, transfer.destinationCurrency().name());
+            String why = topic.equals(BATCH_ITEMS_TOPIC)
+                    ? reason + " (batched: sent in the rail's settlement batch when its window ends)" : reason;
+            return transfers.transition(transfer.id(), TransferStatus.ROUTED, why, routed, topic);
         }
-        transfers.transition(transferId, TransferStatus.ROUTED, route.reason(), routed, null);
-        return Optional.of(queue(transferId, window));
+        transfers.transition(transfer.id(), TransferStatus.ROUTED, reason, routed, null);
+        return queue(transfer.id(), window);
     }
 
     private Transfer queue(UUID transferId, SettlementWindows.State window) {

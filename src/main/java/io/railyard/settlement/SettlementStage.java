@@ -52,11 +52,13 @@ public class SettlementStage {
     private final ObjectMapper json;
     private final Refunds refunds;
     private final ConnectorRegistry connectors;
+    private final TransferRouter router;
     private final Duration watchFor;
     private final Duration watchInterval;
 
     public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
-            ConnectorRegistry connectors, @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
+            ConnectorRegistry connectors, TransferRouter router,
+            @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
         this.ledger = ledger;
@@ -64,6 +66,7 @@ public class SettlementStage {
         this.json = json;
         this.refunds = refunds;
         this.connectors = connectors;
+        this.router = router;
         this.watchFor = watchFor;
         this.watchInterval = watchInterval;
     }
@@ -190,12 +193,11 @@ public class SettlementStage {
 
     /** A refusal the rail's connector declares reroutable, on a transfer with a fallback rail it has not been on. */
     private boolean reroutable(Transfer transfer, String code) {
-        String fallback = transfer.fallbackRail();
-        return transfer.status() == TransferStatus.SUBMITTED && fallback != null && !fallback.equals(transfer.rail())
-                && connectors.find(fallback).isPresent() && connectors.reroutes(transfer.rail(), code);
+        return transfer.status() == TransferStatus.SUBMITTED && connectors.fallbackOf(transfer).isPresent()
+                && connectors.reroutes(transfer.rail(), code);
     }
 
-    /** The rail never paid: the hold stays in flight and the transfer goes to its fallback rail's instruction topic. */
+    /** The rail never paid: the hold stays in flight and the transfer goes on to its fallback rail. */
     private void reroute(Transfer transfer, String code, String reason, String reference) {
         String fallback = transfer.fallbackRail();
         jdbc.sql("""
@@ -207,9 +209,7 @@ public class SettlementStage {
         jdbc.sql("update transfers set rail_reference = null, rail_status = null, next_attempt_at = null, attempts = 0 "
                 + "where id = ?").param(transfer.id()).update();
         String why = "rerouted to " + fallback + ": " + transfer.rail() + " refused it (" + code + ")";
-        transfers.transition(transfer.id(), TransferStatus.ROUTED, why,
-                new Transfers.Changes(fallback, null, why, null, null, null, null),
-                TransferRouter.instructionTopic(fallback));
+        router.reroute(transfer, fallback, why);
         log.info("Transfer {}: {}", transfer.id(), why);
     }
 

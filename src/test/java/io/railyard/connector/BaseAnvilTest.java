@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -297,11 +296,8 @@ class BaseAnvilTest extends HubTest {
     }
 
     private String create(TestPartner partner, String address, String amount) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(TransferFixtures.body(amount, "USDC", Map.of("currency", "USDC", "network", "base",
-                        "address", address))).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
+        return createTransfer(partner, TransferFixtures.body(amount, "USDC", Map.of("currency", "USDC",
+                "network", "base", "address", address)));
     }
 
     private JsonNode awaitFinal(TestPartner partner, String id) {

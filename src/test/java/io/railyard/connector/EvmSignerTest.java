@@ -86,8 +86,7 @@ class EvmSignerTest extends HubTest {
     }
 
     private String pixTransfer(TestPartner partner) {
-        return call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(TransferFixtures.pix("1.00")).send().json().get("id").asText();
+        return createTransfer(partner, TransferFixtures.pix("1.00"));
     }
 
     private Exchange payout(String rail, String transferId) {

@@ -12,7 +12,6 @@ import io.railyard.webhook.WebhookReceiver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
@@ -34,9 +33,9 @@ class OpsConsoleBrowserTest extends ConsoleBrowserTest {
     @Test
     void opsLogInAndSeeTreasuryBalancesThatMatchTheLedgerAfterScriptedTransfers() {
         TestPartner partner = newPartner("2000 BRL", "10000 MXN", "500 USDC");
-        List<String> ids = List.of(transfer(partner, TransferFixtures.pix("12.34")),
-                transfer(partner, TransferFixtures.pix("100.00")), transfer(partner, TransferFixtures.spei("1500.00")),
-                transfer(partner, TransferFixtures.base("7.250000")), transfer(partner, TransferFixtures.circle("3.5")));
+        List<String> ids = List.of(createTransfer(partner, TransferFixtures.pix("12.34")),
+                createTransfer(partner, TransferFixtures.pix("100.00")), createTransfer(partner, TransferFixtures.spei("1500.00")),
+                createTransfer(partner, TransferFixtures.base("7.250000")), createTransfer(partner, TransferFixtures.circle("3.5")));
         ids.forEach(id -> awaitSettled(partner, id));
         snapshots.take();
 
@@ -111,7 +110,7 @@ class OpsConsoleBrowserTest extends ConsoleBrowserTest {
 
             // a receiver that fails: every attempt of the transfer's events fails and they go to the DLQ
             receiver.answer(500);
-            transfer(partner, TransferFixtures.pix("1.00"));
+            createTransfer(partner, TransferFixtures.pix("1.00"));
             wait.withTimeout(Duration.ofSeconds(60)).until(b ->
                     b.findElement(By.id("dead-letters")).getText().contains("transfer.accepted"));
             screenshot("webhooks-dead-letters");
@@ -163,13 +162,6 @@ class OpsConsoleBrowserTest extends ConsoleBrowserTest {
     private long auditCount(String action) {
         return jdbc.sql("select count(*) from ops_audit where action = ? and actor = ?")
                 .params(action, "ops:" + OPS_USER).query(Long.class).single();
-    }
-
-    private String transfer(TestPartner partner, Map<String, Object> body) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(body).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
     }
 
     private void awaitSettled(TestPartner partner, String id) {

@@ -44,11 +44,11 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         // the real engine's inputs: a clean payout, one whose statement drifts by 3 cents, one the hub never made
         TestPartner partner = newPartner("100 BRL");
         Instant from = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusMillis(500);
-        String clean = create(partner, TransferFixtures.pix("5.00"));
+        String clean = createTransfer(partner, TransferFixtures.pix("5.00"));
         awaitSettled(clean); // the sandbox fixes a payout's statement faults when it creates it
         Reply drift = call("PUT", "/v1/ops/sandbox/pix/faults").asOps().json(Map.of("amount_drift_minor", 3)).send();
         assertThat(drift.status()).as(drift.toString()).isEqualTo(200);
-        String drifted = create(partner, TransferFixtures.pix("6.00"));
+        String drifted = createTransfer(partner, TransferFixtures.pix("6.00"));
         awaitSettled(drifted);
         call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
         String stranger = call("PUT", "/sandbox/pix/v2/pix/" + UUID.randomUUID().toString().replace("-", ""))
@@ -272,13 +272,6 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         WebElement input = browser.findElement(By.id(id));
         input.clear();
         input.sendKeys(text);
-    }
-
-    private String create(TestPartner partner, Map<String, Object> body) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(body).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
     }
 
     private void awaitSettled(String id) {

@@ -12,7 +12,6 @@ import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** From POST /v1/transfers to SETTLED through each rail's connector and sandbox, with a balanced ledger. */
@@ -62,7 +61,7 @@ class RailEndToEndTest extends HubTest {
         TestPartner partner = newPartner("100 BRL");
         call("PUT", "/v1/ops/sandbox/pix/faults").asOps().json(Map.of("fail_rate", 1.0)).send();
         try {
-            String id = create(partner, TransferFixtures.pix("9.00"));
+            String id = createTransfer(partner, TransferFixtures.pix("9.00"));
             JsonNode failed = awaitFinal(partner, id);
             assertThat(failed.get("status").asText()).isEqualTo("FAILED");
             assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(10000);
@@ -75,7 +74,7 @@ class RailEndToEndTest extends HubTest {
     private JsonNode settle(TestPartner partner, Map<String, Object> body, String rail, String currency, long minor) {
         CurrencyCode code = CurrencyCode.valueOf(currency);
         long railBefore = ledger.balance(AccountKey.rail(rail, code, AccountKind.SETTLEMENT));
-        String id = create(partner, body);
+        String id = createTransfer(partner, body);
         JsonNode settled = awaitFinal(partner, id);
         assertThat(settled.get("status").asText()).as(settled.toString()).isEqualTo("SETTLED");
         assertThat(settled.get("rail").asText()).isEqualTo(rail);
@@ -88,13 +87,6 @@ class RailEndToEndTest extends HubTest {
         executions.get("by_key").forEach(count -> assertThat(count.asInt()).as("executions per key").isEqualTo(1));
         LedgerInvariants.assertHold(jdbc);
         return settled;
-    }
-
-    private String create(TestPartner partner, Map<String, Object> body) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(body).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
     }
 
     private JsonNode awaitFinal(TestPartner partner, String id) {

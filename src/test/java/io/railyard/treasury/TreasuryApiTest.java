@@ -56,9 +56,9 @@ class TreasuryApiTest extends HubTest {
         await().until(() -> Instant.now().isAfter(before));
         List<String> ids = new ArrayList<>();
         for (String amount : new String[] {"10.00", "20.50", "0.75"}) {
-            ids.add(create(partner, TransferFixtures.pix(amount)));
+            ids.add(createTransfer(partner, TransferFixtures.pix(amount)));
         }
-        ids.add(create(partner, TransferFixtures.spei("300.00")));
+        ids.add(createTransfer(partner, TransferFixtures.spei("300.00")));
         ids.forEach(id -> awaitStatus(partner, id, "SETTLED"));
         Instant after = Instant.now();
 
@@ -95,7 +95,7 @@ class TreasuryApiTest extends HubTest {
     void queuedTransfersAreOutflowsOfTheNextWindowAndPastInstantsSeeThemQueued() {
         TestPartner partner = newPartner("5000 MXN");
         closeSpei();
-        String id = create(partner, TransferFixtures.spei("123.45"));
+        String id = createTransfer(partner, TransferFixtures.spei("123.45"));
         awaitStatus(partner, id, "QUEUED");
         Instant queuedAt = Instant.now();
         JsonNode spei = row(call("GET", "/v1/treasury/balances").asOps().send().json(), "spei", "MXN");
@@ -119,7 +119,7 @@ class TreasuryApiTest extends HubTest {
     void aLowFloatRaisesOneAlertAndClearsOnceWithoutFlapping() {
         TestPartner partner = newPartner("5000 MXN");
         closeSpei();
-        String id = create(partner, TransferFixtures.spei("400.00"));
+        String id = createTransfer(partner, TransferFixtures.spei("400.00"));
         awaitStatus(partner, id, "QUEUED");
         setCoverage("spei", CurrencyCode.MXN, new BigDecimal("1.60"));
         alerts.evaluate(); // whatever earlier tests left, the float starts healthy
@@ -165,7 +165,7 @@ class TreasuryApiTest extends HubTest {
     void acceptingARecommendationPostsOneBalancedFundingMoveAuditedAndRefusesAStaleOne() {
         TestPartner partner = newPartner("5000 MXN");
         closeSpei();
-        String id = create(partner, TransferFixtures.spei("250.00"));
+        String id = createTransfer(partner, TransferFixtures.spei("250.00"));
         awaitStatus(partner, id, "QUEUED");
         setCoverage("spei", CurrencyCode.MXN, new BigDecimal("0.40"));
         // a large BRL surplus at pix: the advice moves BRL from pix to spei through FX clearing
@@ -228,7 +228,7 @@ class TreasuryApiTest extends HubTest {
     @Test
     void snapshotsMakeHistoryAndVelocityShowsPercentiles() {
         TestPartner partner = newPartner("1000 BRL");
-        String id = create(partner, TransferFixtures.pix("5.00"));
+        String id = createTransfer(partner, TransferFixtures.pix("5.00"));
         awaitStatus(partner, id, "SETTLED");
         assertThat(camel.getRoute("treasury.snapshot.take")).isNotNull();
         snapshots.take(); // nothing new when the scheduled route took this minute's already
@@ -346,13 +346,6 @@ class TreasuryApiTest extends HubTest {
             }
         }
         return null;
-    }
-
-    private String create(TestPartner partner, Map<String, Object> body) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(body).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
     }
 
     private void awaitStatus(TestPartner partner, String id, String status) {

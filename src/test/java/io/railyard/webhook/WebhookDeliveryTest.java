@@ -504,10 +504,7 @@ class WebhookDeliveryTest extends HubTest {
                 io.railyard.ledger.AccountKind.AVAILABLE)) < 1000) {
             fund(partner, io.railyard.ledger.CurrencyCode.BRL, new java.math.BigDecimal("100"));
         }
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(TransferFixtures.pix("1.00")).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
+        return createTransfer(partner, TransferFixtures.pix("1.00"));
     }
 
     private String eventId(String transferId, String type) {

@@ -17,7 +17,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -186,8 +185,7 @@ class SettlementWindowsTest extends HubTest {
     }
 
     private String create(TestPartner partner) {
-        return call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(TransferFixtures.pix("1.00")).send().json().get("id").asText();
+        return createTransfer(partner, TransferFixtures.pix("1.00"));
     }
 
     private String status(TestPartner partner, String id) {
