@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
@@ -47,9 +49,10 @@ public class TransferRouter {
     private final int sweepAfterSeconds;
     private final SettlementWindows windows;
     private final ConnectorRegistry connectors;
+    private final TransactionTemplate eachInItsOwn;
 
     public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
-            SettlementWindows windows, ConnectorRegistry connectors,
+            SettlementWindows windows, ConnectorRegistry connectors, PlatformTransactionManager transactions,
             @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
         this.table = table;
         this.windows = windows;
@@ -59,6 +62,7 @@ public class TransferRouter {
         this.jdbc = jdbc;
         this.json = json;
         this.sweepAfterSeconds = sweepAfterSeconds;
+        this.eachInItsOwn = new TransactionTemplate(transactions);
     }
 
     public static String instructionTopic(String rail) {
@@ -80,7 +84,8 @@ public class TransferRouter {
         return BATCH_ITEMS_TOPIC;
     }
 
-    /** Handles one {@code transfer.accepted} event (the Kafka record's value). */
+    /** Handles one {@code transfer.accepted} event (the Kafka record's value): routes it in one transaction. */
+    @Transactional
     public void onAccepted(String event) throws IOException {
         JsonNode data = json.readTree(event).path("data");
         route(UUID.fromString(data.path("id").asText()));
@@ -88,7 +93,8 @@ public class TransferRouter {
 
     @Transactional
     public Optional<Transfer> route(UUID transferId) {
-        Transfer transfer = transfers.find(transferId).orElse(null);
+        // locked: the consumer and the routing sweep may route one transfer at once; the second waits, then sees it routed
+        Transfer transfer = transfers.lock(transferId).orElse(null);
         if (transfer == null || transfer.status() != TransferStatus.ACCEPTED) {
             return Optional.empty(); // already routed (a redelivery) or cancelled meanwhile
         }
@@ -186,7 +192,7 @@ public class TransferRouter {
                 select id from transfers where status = 'ACCEPTED'
                 and created_at < clock_timestamp() - make_interval(secs => ?) order by created_at limit 500""")
                 .param(sweepAfterSeconds).query(UUID.class).list();
-        stale.forEach(this::route);
+        stale.forEach(id -> eachInItsOwn.executeWithoutResult(status -> route(id)));
         if (!stale.isEmpty()) {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }

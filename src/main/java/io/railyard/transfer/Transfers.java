@@ -26,6 +26,7 @@ import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
@@ -124,6 +125,12 @@ public class Transfers {
                 .query(this::map).optional();
     }
 
+    /** The transfer, its row locked until the caller's transaction ends: a decision on its status holds till then. */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public Optional<Transfer> lock(UUID id) {
+        return jdbc.sql("select * from transfers where id = ? for update").param(id).query(this::map).optional();
+    }
+
     public Transfer require(UUID id) {
         return find(id).orElseThrow(() -> new IllegalStateException("no transfer " + id));
     }
@@ -155,8 +162,7 @@ public class Transfers {
      */
     @Transactional
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
-        Transfer current = jdbc.sql("select * from transfers where id = ? for update").param(id).query(this::map)
-                .optional().orElseThrow(() -> new IllegalStateException("no transfer " + id));
+        Transfer current = lock(id).orElseThrow(() -> new IllegalStateException("no transfer " + id));
         if (!current.status().canMoveTo(to)) {
             throw new IllegalTransitionException(id, current.status(), to);
         }
