@@ -19,6 +19,8 @@ import io.railyard.transfer.TransferFixtures;
 import io.railyard.window.SettlementWindows;
 import io.railyard.window.TestRailsTable;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -321,6 +323,31 @@ class SettlementBatchTest extends HubTest {
         assertThat(wires.end()).isEqualTo(Instant.parse("2026-11-26T21:30:00Z"));
         assertThat(wires.netting()).isFalse();
         assertThat(at.batchWindow("pix", "BRL", Instant.now())).as("not batched").isEmpty();
+    }
+
+    /**
+     * Prod-safe default: the shipped table batches no rail (Circle's public API has no bulk endpoint); its commented
+     * example, once uncommented, is a valid batching of circle-usdc.
+     */
+    @Test
+    void theShippedRailsTableBatchesNoRailAndItsCommentedExampleIsValid() throws Exception {
+        Path shipped = Path.of("config", "rails.yaml");
+        SettlementWindows asShipped = new SettlementWindows(shipped, Clock.systemUTC(), jdbc);
+        for (String rail : connectors.all().keySet()) {
+            for (String currency : connectors.all().get(rail).currencies()) {
+                assertThat(asShipped.batchWindow(rail, currency, Instant.now())).as(rail + " " + currency).isEmpty();
+            }
+        }
+        Path uncommented = Path.of("target", "rails-example-" + ProcessHandle.current().pid() + ".yaml");
+        Files.writeString(uncommented, Files.readString(shipped)
+                .replaceAll("(?m)^    # (batching:|  window:|  max-items:|  netting:)", "    $1"));
+        SettlementWindows example = new SettlementWindows(uncommented, Clock.systemUTC(), jdbc);
+        SettlementWindows.BatchWindow usdc = example.batchWindow(RAIL, "USDC", Instant.parse("2026-11-26T14:03:10Z"))
+                .orElseThrow();
+        assertThat(usdc.end()).isEqualTo(Instant.parse("2026-11-26T14:05:00Z"));
+        assertThat(usdc.maxItems()).isEqualTo(500);
+        assertThat(usdc.netting()).isTrue();
+        assertThat(example.batchWindow("pix", "BRL", Instant.now())).isEmpty();
     }
 
     @Test
