@@ -10,6 +10,7 @@ import io.railyard.connector.ConnectorRegistry;
 import io.railyard.connector.RailGate;
 import io.railyard.connector.RailOutcome;
 import io.railyard.ledger.CurrencyCode;
+import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
@@ -58,16 +59,21 @@ public class SettlementBatches {
     private final ObjectMapper canonical;
     private final Duration recheckAfter;
     private final int maxAttempts;
+    private final TransferRouter router;
+    private final Duration reofferGrace;
 
     public SettlementBatches(JdbcClient jdbc, Transfers transfers, SettlementWindows windows,
-            ConnectorRegistry connectors, ObjectMapper json,
+            ConnectorRegistry connectors, ObjectMapper json, TransferRouter router,
             @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
-            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts) {
+            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
+            @Value("${railyard.settlement-batches.reoffer-grace:PT1M}") Duration reofferGrace) {
         this.jdbc = jdbc;
         this.transfers = transfers;
         this.windows = windows;
         this.connectors = connectors;
         this.json = json;
+        this.router = router;
+        this.reofferGrace = reofferGrace;
         // one beneficiary is one JSON text whatever the key order it was written in
         this.canonical = json.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
         this.recheckAfter = recheckAfter;
@@ -289,6 +295,55 @@ public class SettlementBatches {
             again.add(id.toString());
         }
         return again;
+    }
+
+    /**
+     * The safety net of batched rails (route {@code settlement-batch.reoffer.sweep}): a transfer of a rail batched now,
+     * still ROUTED and in no settlement batch once the window of its instruction has ended (plus
+     * {@code railyard.settlement-batches.reoffer-grace}, time for the window tick and the sealing), lost its place in
+     * the aggregator: its instruction was consumed while PostgreSQL was unreachable (the consumer moves on), or never
+     * reached the aggregator. It is offered to the aggregator again, as routed now: it joins the window open now. The
+     * claim is the row lock and the new {@code updated_at} (the next look is after that window), and sealing leaves
+     * out a transfer no longer ROUTED or already in a batch, so an offer racing its first group's sealing pays nothing
+     * twice. The routing sweep leaves batched rails to this one (it would send them one by one). Returns the count.
+     */
+    @Transactional
+    public int reofferStranded() {
+        List<String> bulkRails = connectors.all().keySet().stream().filter(r -> connectors.batches(r).isPresent())
+                .toList();
+        if (bulkRails.isEmpty()) {
+            return 0;
+        }
+        List<Map<String, Object>> stranded = jdbc.sql("""
+                select id, rail, destination_currency, updated_at from transfers t
+                where status = 'ROUTED' and rail in (:rails)
+                    and updated_at < clock_timestamp() - make_interval(secs => :grace)
+                    and not exists (select 1 from settlement_batch_items i where i.transfer_id = t.id)
+                order by updated_at limit 500 for update skip locked""")
+                .param("rails", bulkRails).param("grace", reofferGrace.toMillis() / 1000.0).query().listOfRows();
+        Instant now = windows.now();
+        int offered = 0;
+        for (Map<String, Object> row : stranded) {
+            String rail = (String) row.get("rail");
+            String currency = (String) row.get("destination_currency");
+            if (!TransferRouter.BATCH_ITEMS_TOPIC.equals(router.topicFor(rail, currency))) {
+                continue; // paid one by one now: the routing sweep's
+            }
+            Instant routedAt = ((Timestamp) row.get("updated_at")).toInstant();
+            // its group's end, as SettlementBatcher#assign made it (routed while unbatched: due at once)
+            Instant end = windows.batchWindow(rail, currency, routedAt).map(SettlementWindows.BatchWindow::end)
+                    .orElse(routedAt);
+            if (end.plus(reofferGrace).isAfter(now)) {
+                continue;
+            }
+            transfers.reinstruct((UUID) row.get("id"), TransferRouter.BATCH_ITEMS_TOPIC);
+            offered++;
+        }
+        if (offered > 0) {
+            log.warn("Offered {} transfers of batched rails to the aggregator again: ROUTED in no settlement batch "
+                    + "after their window ended", offered);
+        }
+        return offered;
     }
 
     /** Exposes a sealed batch (body: its id) to its connector again, as {@link #seal} did. */

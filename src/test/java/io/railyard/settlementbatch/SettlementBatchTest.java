@@ -69,6 +69,8 @@ class SettlementBatchTest extends HubTest {
     ObjectMapper json;
     @Autowired
     Environment env;
+    @Autowired
+    SettlementBatches batches;
 
     /** Every scenario's windows end at the same midnight: no group of an earlier one may share its key. */
     @BeforeEach
@@ -256,6 +258,63 @@ class SettlementBatchTest extends HubTest {
     }
 
     /**
+     * A transfer of a batched rail whose place in its window is lost (its group's row gone, as when its instruction
+     * was consumed while PostgreSQL was down: the consumer moves on) waits ROUTED in no window. While its window is
+     * open nothing happens; once it has ended, the re-offer sweep puts it in the window open now, which seals and pays
+     * it once. Offered to the aggregator again after that (a sweep racing the sealing), it is left out: no second
+     * batch, no second payout.
+     */
+    @Test
+    void aTransferWhoseAggregationWasLostIsOfferedAgainAfterItsWindowAndPaidOnce() {
+        SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
+        TestPartner partner = newPartner("10 USDC");
+        String id = create(partner, "1.250001", wallet());
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(List.of(id)) == 1);
+        assertThat(jdbc.sql("delete from settlement_batch_aggregation where id = ?")
+                .param(new WindowGroup(RAIL, "USDC", window.end()).key()).update()).isEqualTo(1);
+        assertThat(aggregated(List.of(id))).as("in no window").isZero();
+        assertThat(status(partner, id)).isEqualTo("ROUTED");
+        Instant routedAt = updatedAt(id);
+        batches.reofferStranded();
+        assertThat(updatedAt(id)).as("its window is still open: not offered again").isEqualTo(routedAt);
+
+        // its window has ended (routed two days ago) and it is in no batch: the sweep offers it again
+        jdbc.sql("update transfers set updated_at = updated_at - interval '2 days' where id = ?::uuid").param(id)
+                .update();
+        await().atMost(Duration.ofSeconds(40)).until(() -> aggregated(List.of(id)) == 1);
+        assertThat(status(partner, id)).as("waiting in the window open now").isEqualTo("ROUTED");
+        closeAt(window.end());
+        awaitStatus(partner, List.of(id), "SETTLED");
+        UUID batch = batchOf(id);
+        JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
+        assertThat(detail.get("item_count").asInt()).isEqualTo(1);
+        assertThat(detail.get("window_end").asText()).isEqualTo(window.end().toString());
+
+        // a late second offer of the same transfer, into a window with another one: sealing leaves it out
+        String other = create(partner, "2", wallet());
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(List.of(other)) == 1);
+        producer.sendBodyAndHeaders("direct:settlement-batch.aggregate", id, Map.of(SettlementBatcher.GROUP,
+                new WindowGroup(RAIL, "USDC", window.end()).key(), SettlementBatcher.MAX_ITEMS, 100));
+        assertThat(aggregated(List.of(id, other))).as("both offered to one window").isEqualTo(2);
+        closeAt(window.end());
+        awaitStatus(partner, List.of(other), "SETTLED");
+        UUID second = batchOf(other);
+        assertThat(second).isNotEqualTo(batch);
+        assertThat(call("GET", "/v1/ops/settlement-batches/" + second).asOps().send().json().get("item_count").asInt())
+                .as("only the transfer not paid yet").isEqualTo(1);
+        assertThat(batchOf(id)).isEqualTo(batch);
+        JsonNode executions = executions();
+        assertThat(executions.get("by_batch").get(batch.toString()).asInt()).isEqualTo(1);
+        assertThat(executions.get("by_key").get(detail.get("lines").get(0).get("line_key").asText()).asInt())
+                .isEqualTo(1);
+        assertThat(executions.get("by_key").has(id)).as("never paid one by one").isFalse();
+        assertThat(status(partner, id)).isEqualTo("SETTLED");
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
+                .isEqualTo(10_000_000 - 1_250_001 - 2_000_000);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /**
      * A second hub on the same database and broker aggregates a window and goes away before the window ends; the
      * windows it held are in PostgreSQL, and this hub closes them: everything settles once, in one bulk request.
      */
@@ -412,6 +471,11 @@ class SettlementBatchTest extends HubTest {
             }
         }
         return found;
+    }
+
+    private Instant updatedAt(String transferId) {
+        return jdbc.sql("select updated_at from transfers where id = ?::uuid").param(transferId)
+                .query(java.sql.Timestamp.class).single().toInstant();
     }
 
     private UUID batchOf(String transferId) {
