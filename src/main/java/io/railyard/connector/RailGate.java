@@ -299,19 +299,28 @@ public class RailGate {
                 order by next_attempt_at limit 200 for update skip locked""")
                 .query(UUID.class).list().stream().map(transfers::require).toList();
         for (Transfer transfer : due) {
-            jdbc.sql("""
-                    update transfers t set
-                        next_attempt_at = case when t.return_watch_until > clock_timestamp() + p.pause
-                            then clock_timestamp() + p.pause end,
-                        return_watch_until = case when t.return_watch_until > clock_timestamp() + p.pause
-                            then t.return_watch_until end
-                    from (select greatest(make_interval(secs => ?), clock_timestamp() - settled_at) as pause
-                          from transfers where id = ?) p
-                    where t.id = ?""").params(watchInterval.toMillis() / 1000.0, transfer.id(), transfer.id())
-                    .update();
+            jdbc.sql(nextReturnWatch("transfers", "settled_at")).params(watchInterval.toMillis() / 1000.0,
+                    transfer.id(), transfer.id()).update();
             recheck(TransferRouter.instructionTopic(transfer.rail()), transfer.id(), "transfer");
         }
         return due.size();
+    }
+
+    /**
+     * The next look of a return watch on one row of {@code table} (columns {@code next_attempt_at},
+     * {@code return_watch_until}): after a pause that doubles (the time since {@code since}, at least the interval,
+     * the first parameter), or none once the watch is over. Parameters: the interval in seconds, the id, the id.
+     */
+    public static String nextReturnWatch(String table, String since) {
+        return """
+                update %1$s w set
+                    next_attempt_at = case when w.return_watch_until > clock_timestamp() + p.pause
+                        then clock_timestamp() + p.pause end,
+                    return_watch_until = case when w.return_watch_until > clock_timestamp() + p.pause
+                        then w.return_watch_until end
+                from (select greatest(make_interval(secs => ?), clock_timestamp() - %2$s) as pause
+                      from %1$s where id = ?) p
+                where w.id = ?""".formatted(table, since);
     }
 
     /**

@@ -70,10 +70,10 @@ public class TransferRouter {
     }
 
     /**
-     * Where a routed transfer's instruction goes: its rail's own topic, or, when config/rails.yaml batches the rail
+     * Where a routed transfer's instruction goes now: its rail's own topic, or, when config/rails.yaml batches the rail
      * (and its connector takes bulk payouts), the window aggregator's topic (io.railyard.settlementbatch).
      */
-    private String topicFor(String rail, String currency) {
+    public String topicFor(String rail, String currency) {
         if (windows.batchWindow(rail, currency, windows.now()).isEmpty()) {
             return instructionTopic(rail);
         }
@@ -197,7 +197,8 @@ public class TransferRouter {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }
         // a transfer of a batched rail waits ROUTED in its window's settlement batch by design: never re-instructed
-        // (sent one by one, it would leave its batch)
+        // one by one (it would leave its batch); one whose aggregation was lost is offered to the aggregator again by
+        // SettlementBatches#reofferStranded once its window has ended
         List<Transfer> unclaimed = jdbc.sql("""
                 select id from transfers where status = 'ROUTED'
                 and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at limit 500""")

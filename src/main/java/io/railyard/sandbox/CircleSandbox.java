@@ -25,7 +25,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Circle Payouts API (v1) simulator: wire (USD) and address-book (USDC) payouts from a wallet. Statuses pending →
- * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}.
+ * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}
+ * (its {@code amount}: the part that came back, {@code return_share}, or the whole payout).
  * The payer's return of a complete payout is asked with POST {@code /{id}/returns} (idempotent on its
  * {@code idempotencyKey}) and read with GET {@code /{id}/returns/{returnId}}: pending → complete | failed.
  */
@@ -217,7 +218,8 @@ class CircleSandbox extends RailEndpoint {
             returned.put("id", UUID.nameUUIDFromBytes(("return:" + payout.id())
                     .getBytes(StandardCharsets.UTF_8)).toString());
             returned.put("payoutId", payout.id());
-            returned.put("amount", money(payout.amount(), order.currency()));
+            returned.put("amount", money(payout.returnedPart() != null ? payout.returnedPart() : payout.amount(),
+                    order.currency()));
             returned.put("reason", "payment_returned");
             returned.put("status", "complete");
             returned.put("createDate", payout.returnedAt().toString());

@@ -148,8 +148,8 @@ public class SettlementStage {
         transfers.transition(transfer.id(), TransferStatus.SETTLED, "settled on " + transfer.rail(),
                 new Transfers.Changes(null, null, null, reference, null, null, null), null);
         // a rail that can return a settled payout is watched for a late return (RailGate asks it again, with backoff);
-        // not a line of a settlement batch: asking again per transfer would be a payout of its own (reconciliation
-        // finds those returns)
+        // not a line of a settlement batch: asking again per transfer would be a payout of its own (its batch is
+        // watched instead, SettlementBatches#dueForReturnWatch)
         boolean watch = !batched && watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(transfer.rail());
         jdbc.sql("""
                 update transfers set settled_at = clock_timestamp(),

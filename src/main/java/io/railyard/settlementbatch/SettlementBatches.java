@@ -10,10 +10,12 @@ import io.railyard.connector.ConnectorRegistry;
 import io.railyard.connector.RailGate;
 import io.railyard.connector.RailOutcome;
 import io.railyard.ledger.CurrencyCode;
+import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
 import io.railyard.window.SettlementWindows;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -58,16 +60,27 @@ public class SettlementBatches {
     private final ObjectMapper canonical;
     private final Duration recheckAfter;
     private final int maxAttempts;
+    private final TransferRouter router;
+    private final Duration reofferGrace;
+    private final Duration watchFor;
+    private final Duration watchInterval;
 
     public SettlementBatches(JdbcClient jdbc, Transfers transfers, SettlementWindows windows,
-            ConnectorRegistry connectors, ObjectMapper json,
+            ConnectorRegistry connectors, ObjectMapper json, TransferRouter router,
             @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
-            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts) {
+            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
+            @Value("${railyard.settlement-batches.reoffer-grace:PT1M}") Duration reofferGrace,
+            @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
+            @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.jdbc = jdbc;
         this.transfers = transfers;
         this.windows = windows;
         this.connectors = connectors;
         this.json = json;
+        this.router = router;
+        this.reofferGrace = reofferGrace;
+        this.watchFor = watchFor;
+        this.watchInterval = watchInterval;
         // one beneficiary is one JSON text whatever the key order it was written in
         this.canonical = json.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
         this.recheckAfter = recheckAfter;
@@ -185,8 +198,11 @@ public class SettlementBatches {
     /**
      * Records the rail's answer for one line (connector YAML, per line of the rail's answer): {@code railyardLineKey},
      * {@code railyardRailStatus} (read through the connector's status map), {@code railyardRailReference}, optional
-     * {@code railyardFailureCode} / {@code railyardFailureReason}; and {@code railyardRailBatchId}. A line keeps its
-     * first final answer.
+     * {@code railyardFailureCode} / {@code railyardFailureReason} and {@code railyardReturnedAmount} (how much of the
+     * line's payout the rail has given back so far, for a rail that returns in part); and {@code railyardRailBatchId}.
+     * A line keeps its first final answer, except that a settled line can come back later (a late return, found by
+     * the return watch of {@link #dueForReturnWatch}): RETURNED when the whole line came back; when a part of it did,
+     * it stays SETTLED with the part returned so far ({@code returned_minor}).
      */
     @Transactional
     public void line(Exchange exchange) {
@@ -197,16 +213,50 @@ public class SettlementBatches {
         RailOutcome outcome = connectors.outcome(rail, status);
         jdbc.sql("update settlement_batches set rail_batch_id = coalesce(rail_batch_id, ?) where id = ?")
                 .params(exchange.getProperty("railyardRailBatchId", String.class), batchId).update();
+        List<Map<String, Object>> found = jdbc.sql("""
+                select l.amount_minor, b.currency from settlement_batch_lines l join settlement_batches b
+                    on b.id = l.batch_id where l.batch_id = ? and l.line_key = ?::uuid""").params(batchId, lineKey)
+                .query().listOfRows();
+        if (found.isEmpty()) {
+            log.error("Settlement batch {}: {} answered for a line it was not sent ({})", batchId, rail, lineKey);
+            return;
+        }
+        Map<String, Object> line = found.get(0);
+        Long returned = returnedMinor(exchange, CurrencyCode.valueOf((String) line.get("currency")), batchId, lineKey);
+        boolean partReturned = returned != null && returned < (Long) line.get("amount_minor")
+                && (outcome == RailOutcome.RETURNED || outcome == RailOutcome.SETTLED);
+        if (partReturned) {
+            outcome = RailOutcome.SETTLED; // the line paid; a part of it came back
+        }
         int updated = jdbc.sql("""
                 update settlement_batch_lines set outcome = ?, rail_status = ?,
-                    rail_reference = coalesce(?, rail_reference), failure_code = ?, failure_reason = ?
-                where batch_id = ? and line_key = ?::uuid and outcome = 'PENDING'""")
+                    rail_reference = coalesce(?, rail_reference), failure_code = ?, failure_reason = ?,
+                    returned_minor = case when ? then greatest(coalesce(returned_minor, 0), ?) else returned_minor end
+                where batch_id = ? and line_key = ?::uuid
+                    and (outcome = 'PENDING' or (outcome = 'SETTLED' and (? = 'RETURNED' or ?)))""")
                 .params(outcome.name(), status, exchange.getProperty("railyardRailReference", String.class),
                         exchange.getProperty("railyardFailureCode", String.class),
-                        exchange.getProperty("railyardFailureReason", String.class), batchId, lineKey).update();
-        if (updated == 0 && jdbc.sql("select count(*) from settlement_batch_lines where batch_id = ? and line_key = "
-                + "?::uuid").params(batchId, lineKey).query(Long.class).single() == 0) {
-            log.error("Settlement batch {}: {} answered for a line it was not sent ({})", batchId, rail, lineKey);
+                        exchange.getProperty("railyardFailureReason", String.class), partReturned,
+                        partReturned ? returned : 0L, batchId, lineKey, outcome.name(), partReturned).update();
+        if (updated == 1 && (outcome == RailOutcome.RETURNED || partReturned)) {
+            log.info("Settlement batch {}: {} returned line {} ({})", batchId, rail, lineKey,
+                    partReturned ? "in part: " + returned + " minor units so far" : "whole");
+        }
+    }
+
+    /** The line's {@code railyardReturnedAmount} in minor units; null when absent, unreadable (logged) or none. */
+    private Long returnedMinor(Exchange exchange, CurrencyCode currency, UUID batchId, String lineKey) {
+        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
+        if (returned == null || returned.isBlank()) {
+            return null;
+        }
+        try {
+            long minor = currency.toMinor(new BigDecimal(returned));
+            return minor > 0 ? minor : null;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            log.warn("Settlement batch {}: line {} reports a returned amount '{}' that is not an amount of {}",
+                    batchId, lineKey, returned, currency);
+            return null;
         }
     }
 
@@ -226,41 +276,107 @@ public class SettlementBatches {
                     .params(exchange.getProperty("railyardFailureCode", String.class),
                             exchange.getProperty("railyardFailureReason", String.class), batchId).update();
         }
+        CurrencyCode currency = CurrencyCode.valueOf(jdbc.sql("select currency from settlement_batches where id = ?")
+                .param(batchId).query(String.class).single());
         List<Map<String, String>> records = new ArrayList<>();
         for (Map<String, Object> line : lines(batchId)) {
             RailOutcome outcome = RailOutcome.valueOf((String) line.get("outcome"));
             if (outcome == RailOutcome.PENDING) {
                 continue;
             }
-            for (Map<String, Object> item : items(batchId, (Integer) line.get("line_no"))) {
-                if (!"SUBMITTED".equals(item.get("status"))) {
+            List<Map<String, Object>> items = items(batchId, (Integer) line.get("line_no"));
+            Long returned = (Long) line.get("returned_minor");
+            if (returned != null && items.size() > 1) {
+                reviewPartReturn(batchId, line, items);
+            }
+            for (Map<String, Object> item : items) {
+                Object status = item.get("status");
+                // a late return: the whole line came back (each of its transfers, whole), or a part of a line of one
+                // transfer (that transfer, in part: each new part once)
+                boolean lateReturn = "SETTLED".equals(status) && (outcome == RailOutcome.RETURNED
+                        || (returned != null && items.size() == 1));
+                if (!"SUBMITTED".equals(status) && !lateReturn) {
                     continue;
                 }
+                String returnedAmount = returned != null && items.size() == 1
+                        ? currency.fromMinor(returned).toPlainString() : null;
                 Map<String, Object> result = RailGate.resultMessage(rail, item.get("transfer_id").toString(), null,
                         outcome, (String) line.get("rail_status"), (String) line.get("rail_reference"),
-                        (String) line.get("failure_code"), (String) line.get("failure_reason"), null);
+                        (String) line.get("failure_code"), (String) line.get("failure_reason"), returnedAmount);
                 result.put("settlement_batch_id", batchId.toString());
                 result.put("settlement_batch_line", line.get("line_no"));
                 records.add(Map.of("key", item.get("transfer_id").toString(), "value",
                         json.writeValueAsString(result)));
             }
         }
-        finish(batchId);
+        finish(batchId, rail);
         exchange.getMessage().removeHeaders("*");
         return records;
     }
 
-    private void finish(UUID batchId) {
+    /**
+     * A part of a netted line came back: the rail returned an amount of one payout paying several transfers, and which
+     * of them it belongs to cannot be told (the part is no sum of its transfers the hub could pick without guessing).
+     * Nothing moves: the line, its batch and its transfers are left for review (ops settle it with a refund of the
+     * right transfers, or a manual resolution in reconciliation). A whole netted line that comes back is attributable
+     * (each of its transfers came back whole) and is returned transfer by transfer.
+     */
+    private void reviewPartReturn(UUID batchId, Map<String, Object> line, List<Map<String, Object>> items) {
+        if (jdbc.sql("update settlement_batch_lines set needs_review = true where batch_id = ? and line_no = ? "
+                + "and not needs_review").params(batchId, line.get("line_no")).update() == 0) {
+            return; // flagged before
+        }
+        jdbc.sql("update settlement_batches set needs_review = true where id = ?").param(batchId).update();
+        for (Map<String, Object> item : items) {
+            jdbc.sql("update transfers set needs_review = true where id = ?").param(item.get("transfer_id")).update();
+        }
+        log.error("Settlement batch {}: the rail returned {} minor units of netted line {} ({} transfers): which "
+                + "transfers they belong to cannot be told, nothing is reversed; left for review", batchId,
+                line.get("returned_minor"), line.get("line_no"), items.size());
+    }
+
+    /**
+     * A batch with every line answered is finished; where the rail can return a settled payout and a line settled, its
+     * return watch starts: {@link #dueForReturnWatch} sends it again (same batch id: a status read) during
+     * {@code railyard.returns.watch-for}, as single transfers are asked again one by one.
+     */
+    private void finish(UUID batchId, String rail) {
+        boolean watch = watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(rail);
         jdbc.sql("""
                 update settlement_batches b set
                     status = case when s.settled = s.lines then 'COMPLETED' when s.settled = 0 then 'FAILED'
                                   else 'COMPLETED_WITH_FAILURES' end,
-                    needs_review = s.unknown > 0, next_attempt_at = null, completed_at = clock_timestamp()
+                    needs_review = b.needs_review or s.unknown > 0, completed_at = clock_timestamp(),
+                    next_attempt_at = case when ? and s.settled > 0 then clock_timestamp() + make_interval(secs => ?) end,
+                    return_watch_until = case when ? and s.settled > 0
+                        then clock_timestamp() + make_interval(secs => ?) end
                 from (select count(*) as lines, count(*) filter (where outcome = 'SETTLED') as settled,
                              count(*) filter (where outcome = 'PENDING') as pending,
                              count(*) filter (where outcome = 'UNKNOWN') as unknown
                       from settlement_batch_lines where batch_id = ?) s
-                where b.id = ? and b.status = 'SUBMITTED' and s.pending = 0""").params(batchId, batchId).update();
+                where b.id = ? and b.status = 'SUBMITTED' and s.pending = 0""")
+                .params(watch, watchInterval.toMillis() / 1000.0, watch, watchFor.toMillis() / 1000.0, batchId,
+                        batchId).update();
+    }
+
+    /**
+     * The return watch of settled batches: each is sent to its rail again (the same batch id: the rail answers with
+     * the bulk it has, executing nothing) so a late return of a line comes through the batch's own connector route,
+     * as a single transfer's does through its payout route; the pause doubles (the time since the batch completed, at
+     * least {@code railyard.returns.watch-interval}) until {@code railyard.returns.watch-for} is over. A transfer of a
+     * batch is never asked about on its own: that would be a payout of its own. Returns the ids to send again.
+     */
+    @Transactional
+    public List<String> dueForReturnWatch() {
+        List<UUID> due = jdbc.sql("""
+                select id from settlement_batches where return_watch_until is not null
+                    and status in ('COMPLETED', 'COMPLETED_WITH_FAILURES') and next_attempt_at <= clock_timestamp()
+                order by next_attempt_at limit 50 for update skip locked""").query(UUID.class).list();
+        for (UUID id : due) {
+            jdbc.sql(RailGate.nextReturnWatch("settlement_batches", "completed_at"))
+                    .params(watchInterval.toMillis() / 1000.0, id, id).update();
+        }
+        return due.stream().map(UUID::toString).toList();
     }
 
     /**
@@ -289,6 +405,55 @@ public class SettlementBatches {
             again.add(id.toString());
         }
         return again;
+    }
+
+    /**
+     * The safety net of batched rails (route {@code settlement-batch.reoffer.sweep}): a transfer of a rail batched now,
+     * still ROUTED and in no settlement batch once the window of its instruction has ended (plus
+     * {@code railyard.settlement-batches.reoffer-grace}, time for the window tick and the sealing), lost its place in
+     * the aggregator: its instruction was consumed while PostgreSQL was unreachable (the consumer moves on), or never
+     * reached the aggregator. It is offered to the aggregator again, as routed now: it joins the window open now. The
+     * claim is the row lock and the new {@code updated_at} (the next look is after that window), and sealing leaves
+     * out a transfer no longer ROUTED or already in a batch, so an offer racing its first group's sealing pays nothing
+     * twice. The routing sweep leaves batched rails to this one (it would send them one by one). Returns the count.
+     */
+    @Transactional
+    public int reofferStranded() {
+        List<String> bulkRails = connectors.all().keySet().stream().filter(r -> connectors.batches(r).isPresent())
+                .toList();
+        if (bulkRails.isEmpty()) {
+            return 0;
+        }
+        List<Map<String, Object>> stranded = jdbc.sql("""
+                select id, rail, destination_currency, updated_at from transfers t
+                where status = 'ROUTED' and rail in (:rails)
+                    and updated_at < clock_timestamp() - make_interval(secs => :grace)
+                    and not exists (select 1 from settlement_batch_items i where i.transfer_id = t.id)
+                order by updated_at limit 500 for update skip locked""")
+                .param("rails", bulkRails).param("grace", reofferGrace.toMillis() / 1000.0).query().listOfRows();
+        Instant now = windows.now();
+        int offered = 0;
+        for (Map<String, Object> row : stranded) {
+            String rail = (String) row.get("rail");
+            String currency = (String) row.get("destination_currency");
+            if (!TransferRouter.BATCH_ITEMS_TOPIC.equals(router.topicFor(rail, currency))) {
+                continue; // paid one by one now: the routing sweep's
+            }
+            Instant routedAt = ((Timestamp) row.get("updated_at")).toInstant();
+            // its group's end, as SettlementBatcher#assign made it (routed while unbatched: due at once)
+            Instant end = windows.batchWindow(rail, currency, routedAt).map(SettlementWindows.BatchWindow::end)
+                    .orElse(routedAt);
+            if (end.plus(reofferGrace).isAfter(now)) {
+                continue;
+            }
+            transfers.reinstruct((UUID) row.get("id"), TransferRouter.BATCH_ITEMS_TOPIC);
+            offered++;
+        }
+        if (offered > 0) {
+            log.warn("Offered {} transfers of batched rails to the aggregator again: ROUTED in no settlement batch "
+                    + "after their window ended", offered);
+        }
+        return offered;
     }
 
     /** Exposes a sealed batch (body: its id) to its connector again, as {@link #seal} did. */
@@ -327,6 +492,9 @@ public class SettlementBatches {
                         view.put("beneficiary", read(line.get("beneficiary").toString()));
                         view.put("amount", currency.fromMinor((Long) line.get("amount_minor")).toPlainString());
                         view.put("outcome", line.get("outcome"));
+                        Long returned = (Long) line.get("returned_minor");
+                        view.put("returned", returned == null ? null : currency.fromMinor(returned).toPlainString());
+                        view.put("needs_review", line.get("needs_review"));
                         view.put("rail_status", line.get("rail_status"));
                         view.put("rail_reference", line.get("rail_reference"));
                         if (line.get("failure_code") != null) {

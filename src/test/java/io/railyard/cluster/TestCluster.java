@@ -24,6 +24,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import javax.sql.DataSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -88,6 +89,11 @@ final class TestCluster implements AutoCloseable {
 
     /** A hub (not started) on the shared servers, paying through the shared rails. */
     HubProcess hub() {
+        return hub(Path.of(TestRailsTable.unbatched()));
+    }
+
+    /** A hub (not started) reading its settlement windows (and batching) from {@code railsTable}. */
+    HubProcess hub(Path railsTable) {
         return new HubProcess(Path.of("target", "cluster-logs"), List.of("--spring.profiles.active=local",
                 "--railyard.local.data-dir=", "--railyard.db.url=" + postgres.getJdbcUrl("postgres", "postgres"),
                 "--railyard.db.username=postgres", "--railyard.kafka.brokers=" + kafka.brokers(),
@@ -96,7 +102,7 @@ final class TestCluster implements AutoCloseable {
                 "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
                 "--railyard.connectors.circle-usdc.base-url=" + railsUrl + "/sandbox/circle",
                 "--railyard.connectors.base-usdc.rpc-url=" + railsUrl + "/sandbox/base/rpc",
-                "--railyard.settlement.recheck-after=PT2S", "--railyard.windows.table=" + TestRailsTable.unbatched(),
+                "--railyard.settlement.recheck-after=PT2S", "--railyard.windows.table=" + railsTable.toAbsolutePath(),
                 "--logging.level.root=WARN"));
     }
 
@@ -141,14 +147,36 @@ final class TestCluster implements AutoCloseable {
                         .isEqualTo(settledByCurrency.getOrDefault(rs.getString(1), 0L))).list();
         long executed = 0;
         for (String rail : List.of("pix", "spei", "circle", "base")) {
-            JsonNode executions = JSON.readTree(send("GET", railsUrl + "/v1/ops/sandbox/" + rail + "/executions", OPS,
-                    null, null).body());
+            JsonNode executions = executions(rail);
             executions.get("by_key").forEach(count -> assertThat(count.asInt()).as("executions per key on " + rail)
                     .isEqualTo(1));
             executed += executions.get("by_key").size();
         }
-        assertThat(executed).isEqualTo(db.sql("select count(*) from transfers").query(Long.class).single());
+        // a transfer of a settlement batch is paid by its line (a netted line pays several), each batch in one bulk
+        // request: the rail executed each line key and each batch once, and no batched transfer on its own
+        JsonNode circle = executions("circle");
+        List<String> batched = db.sql("select transfer_id::text from settlement_batch_items").query(String.class).list();
+        batched.forEach(id -> assertThat(circle.get("by_key").has(id)).as("batched transfer " + id + " paid alone")
+                .isFalse());
+        db.sql("select line_key::text from settlement_batch_lines").query(String.class).list().forEach(line ->
+                assertThat(circle.get("by_key").path(line).asInt()).as("executions of line " + line).isEqualTo(1));
+        List<String> sealed = db.sql("select id::text from settlement_batches").query(String.class).list();
+        assertThat(circle.path("by_batch").size()).as("bulk requests executed").isEqualTo(sealed.size());
+        sealed.forEach(batch -> assertThat(circle.get("by_batch").path(batch).asInt()).as("executions of batch " + batch)
+                .isEqualTo(1));
+        assertThat(executed).isEqualTo(db.sql("select count(*) from transfers").query(Long.class).single()
+                - batched.size() + count("select count(*) from settlement_batch_lines"));
         return executed;
+    }
+
+    /** What the rail's sandbox executed: {@code by_key} (payouts and lines) and {@code by_batch} (bulk requests). */
+    JsonNode executions(String rail) throws IOException, InterruptedException {
+        return JSON.readTree(send("GET", railsUrl + "/v1/ops/sandbox/" + rail + "/executions", OPS, null, null).body());
+    }
+
+    /** The hubs' database (a new connection per statement): for reading what the hubs keep there. */
+    DataSource dataSource() {
+        return postgres.getPostgresDatabase();
     }
 
     long count(String sql) {

@@ -19,6 +19,8 @@ import io.railyard.transfer.TransferFixtures;
 import io.railyard.window.SettlementWindows;
 import io.railyard.window.TestRailsTable;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +69,8 @@ class SettlementBatchTest extends HubTest {
     ObjectMapper json;
     @Autowired
     Environment env;
+    @Autowired
+    SettlementBatches batches;
 
     /** Every scenario's windows end at the same midnight: no group of an earlier one may share its key. */
     @BeforeEach
@@ -254,6 +258,175 @@ class SettlementBatchTest extends HubTest {
     }
 
     /**
+     * A transfer of a batched rail whose place in its window is lost (its group's row gone, as when its instruction
+     * was consumed while PostgreSQL was down: the consumer moves on) waits ROUTED in no window. While its window is
+     * open nothing happens; once it has ended, the re-offer sweep puts it in the window open now, which seals and pays
+     * it once. Offered to the aggregator again after that (a sweep racing the sealing), it is left out: no second
+     * batch, no second payout.
+     */
+    @Test
+    void aTransferWhoseAggregationWasLostIsOfferedAgainAfterItsWindowAndPaidOnce() {
+        SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
+        TestPartner partner = newPartner("10 USDC");
+        String id = create(partner, "1.250001", wallet());
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(List.of(id)) == 1);
+        assertThat(jdbc.sql("delete from settlement_batch_aggregation where id = ?")
+                .param(new WindowGroup(RAIL, "USDC", window.end()).key()).update()).isEqualTo(1);
+        assertThat(aggregated(List.of(id))).as("in no window").isZero();
+        assertThat(status(partner, id)).isEqualTo("ROUTED");
+        Instant routedAt = updatedAt(id);
+        batches.reofferStranded();
+        assertThat(updatedAt(id)).as("its window is still open: not offered again").isEqualTo(routedAt);
+
+        // its window has ended (routed two days ago) and it is in no batch: the sweep offers it again
+        jdbc.sql("update transfers set updated_at = updated_at - interval '2 days' where id = ?::uuid").param(id)
+                .update();
+        await().atMost(Duration.ofSeconds(40)).until(() -> aggregated(List.of(id)) == 1);
+        assertThat(status(partner, id)).as("waiting in the window open now").isEqualTo("ROUTED");
+        closeAt(window.end());
+        awaitStatus(partner, List.of(id), "SETTLED");
+        UUID batch = batchOf(id);
+        JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
+        assertThat(detail.get("item_count").asInt()).isEqualTo(1);
+        assertThat(detail.get("window_end").asText()).isEqualTo(window.end().toString());
+
+        // a late second offer of the same transfer, into a window with another one: sealing leaves it out
+        String other = create(partner, "2", wallet());
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(List.of(other)) == 1);
+        producer.sendBodyAndHeaders("direct:settlement-batch.aggregate", id, Map.of(SettlementBatcher.GROUP,
+                new WindowGroup(RAIL, "USDC", window.end()).key(), SettlementBatcher.MAX_ITEMS, 100));
+        assertThat(aggregated(List.of(id, other))).as("both offered to one window").isEqualTo(2);
+        closeAt(window.end());
+        awaitStatus(partner, List.of(other), "SETTLED");
+        UUID second = batchOf(other);
+        assertThat(second).isNotEqualTo(batch);
+        assertThat(call("GET", "/v1/ops/settlement-batches/" + second).asOps().send().json().get("item_count").asInt())
+                .as("only the transfer not paid yet").isEqualTo(1);
+        assertThat(batchOf(id)).isEqualTo(batch);
+        JsonNode executions = executions();
+        assertThat(executions.get("by_batch").get(batch.toString()).asInt()).isEqualTo(1);
+        assertThat(executions.get("by_key").get(detail.get("lines").get(0).get("line_key").asText()).asInt())
+                .isEqualTo(1);
+        assertThat(executions.get("by_key").has(id)).as("never paid one by one").isFalse();
+        assertThat(status(partner, id)).isEqualTo("SETTLED");
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
+                .isEqualTo(10_000_000 - 1_250_001 - 2_000_000);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /**
+     * Late returns, watched per batch (a transfer of a batch is never asked about alone): the rail gives back some
+     * lines of a settled batch (the sandbox's seeded rolls at a return rate of one half return some of these three
+     * netted and three single lines, and keep others). Each transfer of a returned line is returned whole, exactly
+     * once; the transfers of the other lines, netted ones included, stay settled; the bulk was executed once.
+     */
+    @Test
+    void aLateReturnOfALineReturnsTheTransfersOfThatLineOnlyAndOnce() {
+        SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
+        call("DELETE", "/v1/ops/sandbox/circle/state").asOps().send(); // the rolls replay from the seed
+        assertThat(call("PUT", "/v1/ops/sandbox/circle/faults").asOps().json(Map.of("return_rate", 0.5,
+                "return_after_ms", 2500)).send().status()).isEqualTo(200);
+        TestPartner partner = newPartner("100 USDC");
+        String a = wallet();
+        String b = wallet();
+        String c = wallet();
+        List<String> ids = List.of(create(partner, "1", a), create(partner, "2", a), create(partner, "3", wallet()),
+                create(partner, "4", b), create(partner, "5", b), create(partner, "6", c), create(partner, "7", c),
+                create(partner, "8", wallet()), create(partner, "9", wallet()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(ids) == ids.size());
+        closeAt(window.end());
+        await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().map(id -> status(partner, id))
+                .allMatch(s -> s.equals("SETTLED") || s.equals("RETURNED")));
+        UUID batch = batchOf(ids.get(0));
+        // the watch: at 1, 1, 2, 4 and 8 s after the batch completed, for 15 s (HubTest)
+        await().atMost(Duration.ofSeconds(40)).until(() -> jdbc.sql(
+                "select return_watch_until is null from settlement_batches where id = ?").param(batch)
+                .query(Boolean.class).single());
+
+        JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
+        assertThat(detail.get("line_count").asInt()).isEqualTo(6);
+        Set<String> nettedOutcomes = new HashSet<>();
+        Set<String> singleOutcomes = new HashSet<>();
+        long kept = 0;
+        for (JsonNode line : detail.get("lines")) {
+            String outcome = line.get("outcome").asText();
+            (line.get("transfers").size() > 1 ? nettedOutcomes : singleOutcomes).add(outcome);
+            for (JsonNode item : line.get("transfers")) {
+                String id = item.get("transfer_id").asText();
+                JsonNode transfer = call("GET", "/v1/transfers/" + id).as(partner).send().json();
+                long returns = jdbc.sql("select count(*) from refunds where transfer_id = ?::uuid and kind = 'RETURN'")
+                        .param(id).query(Long.class).single();
+                if (outcome.equals("RETURNED")) {
+                    assertThat(transfer.get("status").asText()).isEqualTo("RETURNED");
+                    assertThat(transfer.get("history").findValuesAsText("to")).as("returned after it settled")
+                            .containsExactly("ACCEPTED", "ROUTED", "SUBMITTED", "SETTLED", "RETURNED");
+                    assertThat(returns).as("one return of " + id).isEqualTo(1);
+                } else {
+                    assertThat(transfer.get("status").asText()).isEqualTo("SETTLED");
+                    assertThat(returns).isZero();
+                    kept += CurrencyCode.USDC.toMinor(new java.math.BigDecimal(item.get("amount").asText()));
+                }
+            }
+        }
+        assertThat(nettedOutcomes).as("the seeded rolls return a netted line and keep another")
+                .containsExactlyInAnyOrder("RETURNED", "SETTLED");
+        assertThat(singleOutcomes).as("...and so for single lines").containsExactlyInAnyOrder("RETURNED", "SETTLED");
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.IN_FLIGHT))).isZero();
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
+                .as("what was returned is back, once").isEqualTo(100_000_000 - kept);
+        assertThat(executions().get("by_batch").get(batch.toString()).asInt()).as("watching executes nothing")
+                .isEqualTo(1);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /**
+     * A part of a line comes back (the rail returns half of each payout): for a line of one transfer that is the
+     * transfer's partial return, reversed once; for a netted line it cannot be told whose it is, so nothing moves and
+     * the line, its batch and its transfers are left for review.
+     */
+    @Test
+    void aPartOfANettedLineReturnedIsLeftForReviewAndOfASingleLineIsReturnedInPart() {
+        SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
+        assertThat(call("PUT", "/v1/ops/sandbox/circle/faults").asOps().json(Map.of("return_rate", 1,
+                "return_share", 0.5, "return_after_ms", 2500)).send().status()).isEqualTo(200);
+        TestPartner partner = newPartner("100 USDC");
+        String a = wallet();
+        List<String> netted = List.of(create(partner, "1", a), create(partner, "3", a));
+        String single = create(partner, "2", wallet());
+        List<String> ids = concat(netted, List.of(single));
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(ids) == ids.size());
+        closeAt(window.end());
+        awaitStatus(partner, ids, "SETTLED");
+        UUID batch = batchOf(single);
+        await().atMost(Duration.ofSeconds(40)).until(() -> jdbc.sql(
+                "select return_watch_until is null from settlement_batches where id = ?").param(batch)
+                .query(Boolean.class).single());
+
+        JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
+        assertThat(detail.get("needs_review").asBoolean()).isTrue();
+        JsonNode nettedLine = detail.get("lines").get(0);
+        assertThat(nettedLine.get("amount").asText()).isEqualTo("4.000000");
+        assertThat(nettedLine.get("returned").asText()).isEqualTo("2.000000");
+        assertThat(nettedLine.get("needs_review").asBoolean()).isTrue();
+        JsonNode singleLine = detail.get("lines").get(1);
+        assertThat(singleLine.get("returned").asText()).isEqualTo("1.000000");
+        assertThat(singleLine.get("needs_review").asBoolean()).isFalse();
+        for (String id : netted) {
+            assertThat(status(partner, id)).isEqualTo("SETTLED");
+            assertThat(jdbc.sql("select needs_review from transfers where id = ?::uuid").param(id)
+                    .query(Boolean.class).single()).as("left for review").isTrue();
+            assertThat(jdbc.sql("select count(*) from refunds where transfer_id = ?::uuid").param(id)
+                    .query(Long.class).single()).as("nothing reversed").isZero();
+        }
+        assertThat(status(partner, single)).as("a part came back: it stands").isEqualTo("SETTLED");
+        assertThat(jdbc.sql("select destination_amount_minor from refunds where transfer_id = ?::uuid and kind = "
+                + "'RETURN'").param(single).query(Long.class).list()).as("its part, once").containsExactly(1_000_000L);
+        assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
+                .isEqualTo(100_000_000 - 6_000_000 + 1_000_000);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /**
      * A second hub on the same database and broker aggregates a window and goes away before the window ends; the
      * windows it held are in PostgreSQL, and this hub closes them: everything settles once, in one bulk request.
      */
@@ -323,6 +496,31 @@ class SettlementBatchTest extends HubTest {
         assertThat(at.batchWindow("pix", "BRL", Instant.now())).as("not batched").isEmpty();
     }
 
+    /**
+     * Prod-safe default: the shipped table batches no rail (Circle's public API has no bulk endpoint); its commented
+     * example, once uncommented, is a valid batching of circle-usdc.
+     */
+    @Test
+    void theShippedRailsTableBatchesNoRailAndItsCommentedExampleIsValid() throws Exception {
+        Path shipped = Path.of("config", "rails.yaml");
+        SettlementWindows asShipped = new SettlementWindows(shipped, Clock.systemUTC(), jdbc);
+        for (String rail : connectors.all().keySet()) {
+            for (String currency : connectors.all().get(rail).currencies()) {
+                assertThat(asShipped.batchWindow(rail, currency, Instant.now())).as(rail + " " + currency).isEmpty();
+            }
+        }
+        Path uncommented = Path.of("target", "rails-example-" + ProcessHandle.current().pid() + ".yaml");
+        Files.writeString(uncommented, Files.readString(shipped)
+                .replaceAll("(?m)^    # (batching:|  window:|  max-items:|  netting:)", "    $1"));
+        SettlementWindows example = new SettlementWindows(uncommented, Clock.systemUTC(), jdbc);
+        SettlementWindows.BatchWindow usdc = example.batchWindow(RAIL, "USDC", Instant.parse("2026-11-26T14:03:10Z"))
+                .orElseThrow();
+        assertThat(usdc.end()).isEqualTo(Instant.parse("2026-11-26T14:05:00Z"));
+        assertThat(usdc.maxItems()).isEqualTo(500);
+        assertThat(usdc.netting()).isTrue();
+        assertThat(example.batchWindow("pix", "BRL", Instant.now())).isEmpty();
+    }
+
     @Test
     void anInvalidBatchingIsRefusedWithEveryFaultNamed() {
         TestRailsTable.write(rails -> ((ObjectNode) rails.get(RAIL)).set("batching",
@@ -385,6 +583,11 @@ class SettlementBatchTest extends HubTest {
             }
         }
         return found;
+    }
+
+    private Instant updatedAt(String transferId) {
+        return jdbc.sql("select updated_at from transfers where id = ?::uuid").param(transferId)
+                .query(java.sql.Timestamp.class).single().toInstant();
     }
 
     private UUID batchOf(String transferId) {

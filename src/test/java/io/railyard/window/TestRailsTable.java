@@ -47,6 +47,14 @@ public final class TestRailsTable {
 
     /** The unbatched table with {@code edit} applied to its {@code rails} node. */
     public static synchronized void write(Consumer<ObjectNode> edit) {
+        write(FILE, edit);
+    }
+
+    /**
+     * The unbatched table with {@code edit} applied, in a file of its own (hubs in child JVMs given their own table,
+     * apart from the one this JVM's hubs read).
+     */
+    public static synchronized Path write(Path file, Consumer<ObjectNode> edit) {
         try {
             JsonNode table = YAML.readTree(Path.of("config", "rails.yaml").toFile());
             table.get("rails").forEach(rail -> {
@@ -54,11 +62,12 @@ public final class TestRailsTable {
                 rail.path("currencies").forEach(currency -> ((ObjectNode) currency).remove("batching"));
             });
             edit.accept((ObjectNode) table.get("rails"));
-            Files.createDirectories(FILE.getParent());
-            YAML.writeValue(FILE.toFile(), table);
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            YAML.writeValue(file.toFile(), table);
             // the hub reloads on a changed modification time: make each write's differ, whatever the file system's grain
             stamp = stamp == null || Instant.now().isAfter(stamp.plusSeconds(1)) ? Instant.now() : stamp.plusSeconds(1);
-            Files.setLastModifiedTime(FILE, FileTime.from(stamp));
+            Files.setLastModifiedTime(file, FileTime.from(stamp));
+            return file.toAbsolutePath();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
