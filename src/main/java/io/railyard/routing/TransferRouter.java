@@ -14,7 +14,9 @@ import io.railyard.window.SettlementWindows;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -199,13 +201,17 @@ public class TransferRouter {
         // a transfer of a batched rail waits ROUTED in its window's settlement batch by design: never re-instructed
         // one by one (it would leave its batch); one whose aggregation was lost is offered to the aggregator again by
         // SettlementBatches#reofferStranded once its window has ended
-        List<Transfer> unclaimed = jdbc.sql("""
-                select id from transfers where status = 'ROUTED'
-                and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at limit 500""")
-                .param(sweepAfterSeconds).query(UUID.class).list().stream()
-                .flatMap(id -> transfers.find(id).stream())
-                .filter(t -> !BATCH_ITEMS_TOPIC.equals(topicFor(t.rail(), t.destinationCurrency().name()))).toList();
-        unclaimed.forEach(transfer -> transfers.reinstruct(transfer.id(), instructionTopic(transfer.rail())));
+        // (the batched ones are left out before the 500 are counted: however many wait in windows, none hides the rest)
+        Map<String, Boolean> batched = new HashMap<>();
+        List<Map<String, Object>> unclaimed = jdbc.sql("""
+                select id, rail, destination_currency from transfers where status = 'ROUTED'
+                and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at""")
+                .param(sweepAfterSeconds).query().listOfRows().stream()
+                .filter(t -> !batched.computeIfAbsent(t.get("rail") + " " + t.get("destination_currency"),
+                        key -> BATCH_ITEMS_TOPIC.equals(topicFor((String) t.get("rail"),
+                                (String) t.get("destination_currency")))))
+                .limit(500).toList();
+        unclaimed.forEach(t -> transfers.reinstruct((UUID) t.get("id"), instructionTopic((String) t.get("rail"))));
         if (!unclaimed.isEmpty()) {
             log.warn("Instructed again {} transfers left ROUTED for over {} s", unclaimed.size(), sweepAfterSeconds);
         }
