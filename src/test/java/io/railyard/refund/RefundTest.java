@@ -290,6 +290,12 @@ class RefundTest extends HubTest {
         JsonNode run = reconcile(rail, from);
         assertThat(run.get("matched_transfers").asInt()).as(run.toString()).isEqualTo(1);
         assertThat(run.get("discrepancies").asInt()).as(run.toString()).isZero();
+        // the statement read again finds the same and moves nothing
+        JsonNode rerun = reconcile(rail, from);
+        assertThat(rerun.get("discrepancies").asInt()).as(rerun.toString()).isZero();
+        assertThat(returns(t)).isEqualTo(1);
+        assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("40.00"));
+        assertThat(ledger.balance(t.railAccount())).isEqualTo(railBefore);
         executionsOnce(rail);
         LedgerInvariants.assertHold(jdbc);
     }
