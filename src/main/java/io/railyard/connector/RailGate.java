@@ -11,6 +11,7 @@ import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferViews;
 import io.railyard.transfer.Transfers;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -157,8 +158,8 @@ public class RailGate {
     /**
      * Turns the rail's answer (properties {@code railyardRailStatus}, {@code railyardRailReference}, optional
      * {@code railyardFailureCode} / {@code railyardFailureReason}, and {@code railyardReturnedAmount}: how much of a
-     * settled payout the rail has given back so far, for a rail that returns in part) into the settlement result
-     * message in the body.
+     * settled payout the rail has given back so far, for a rail that returns in part; ignored unless the payout stands,
+     * SETTLED) into the settlement result message in the body.
      */
     public void result(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
@@ -172,7 +173,8 @@ public class RailGate {
                 exchange.getProperty("railyardRailReference", String.class),
                 exchange.getProperty("railyardFailureCode", String.class),
                 exchange.getProperty("railyardFailureReason", String.class),
-                returned == null || returned.isBlank() ? null : returned);
+                // only a payout that stands has been returned in part; a whole return takes what is left
+                outcome != RailOutcome.SETTLED || returned == null || returned.isBlank() ? null : returned);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader("kafka.KEY", transferId);
         exchange.getMessage().setBody(json.writeValueAsString(result));
@@ -202,6 +204,38 @@ public class RailGate {
         result.put("returned_amount", returned);
         result.put("observed_at", Instant.now().toString());
         return result;
+    }
+
+    /**
+     * For a rail that lists a payout's returns one by one (Pix devoluções), what its connector sets as
+     * {@code railyardReturnedAmount}: the sum of {@code amountField} over the {@code records} (the rail's list of
+     * objects) that have every {@code field=value} of {@code where} (pairs joined by {@code ;}), as a plain decimal;
+     * null when none has (nothing came back). An amount that is no decimal is answered as it is, so the settlement stage
+     * flags the transfer for review rather than guessing.
+     */
+    public String sumReturned(List<?> records, String amountField, String where) {
+        if (records == null) {
+            return null;
+        }
+        Map<String, String> wanted = new LinkedHashMap<>();
+        for (String pair : where.split(";")) {
+            String[] fieldValue = pair.split("=", 2);
+            wanted.put(fieldValue[0].trim(), fieldValue.length == 2 ? fieldValue[1].trim() : "");
+        }
+        BigDecimal sum = null;
+        for (Object record : records) {
+            if (!(record instanceof Map<?, ?> fields) || !wanted.entrySet().stream()
+                    .allMatch(w -> w.getValue().equals(String.valueOf(fields.get(w.getKey()))))) {
+                continue;
+            }
+            String amount = String.valueOf(fields.get(amountField));
+            try {
+                sum = (sum == null ? BigDecimal.ZERO : sum).add(new BigDecimal(amount.trim()));
+            } catch (NumberFormatException e) {
+                return amount;
+            }
+        }
+        return sum == null ? null : sum.toPlainString();
     }
 
     /**

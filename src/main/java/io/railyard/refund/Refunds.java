@@ -270,7 +270,8 @@ public class Refunds {
             outbox.append(EVENTS_TOPIC, settled.id().toString(), "transfer.partially_returned",
                     RefundViews.of(require(id)));
         }
-        ledger.post(TransferEntries.reversal("transfer.return", settled.id().toString(), " (return " + id + ")",
+        // one entry per return (its id): a transfer returned in parts has several, each posted once
+        ledger.post(TransferEntries.reversal("transfer.return", id.toString(), " (return " + id + ")",
                 settled, source, newlyReturned));
         return true;
     }

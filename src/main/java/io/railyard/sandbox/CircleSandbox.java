@@ -25,8 +25,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Circle Payouts API (v1) simulator: wire (USD) and address-book (USDC) payouts from a wallet. Statuses pending →
- * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}
- * (its {@code amount}: the part that came back, {@code return_share}, or the whole payout).
+ * complete | failed; a returned payout reads failed with {@code errorCode: transaction_returned} and a {@code return}.
+ * A payout returned in part ({@code return_share}) stays complete, its {@code return.amount} less than its amount; when
+ * the rest follows ({@code return_rest_after_ms}) the return's amount is the whole payout and the payout reads returned.
  * The payer's return of a complete payout is asked with POST {@code /{id}/returns} (idempotent on its
  * {@code idempotencyKey}) and read with GET {@code /{id}/returns/{returnId}}: pending → complete | failed.
  */
@@ -200,6 +201,8 @@ class CircleSandbox extends RailEndpoint {
 
     private Map<String, Object> view(Payout<Order> payout, Payout.Phase phase, BigDecimal amount) {
         Order order = payout.detail();
+        Instant now = rail.now();
+        boolean partlyReturned = payout.partlyReturned(now);
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", payout.id());
         view.put("sourceWalletId", order.sourceWalletId());
@@ -208,29 +211,34 @@ class CircleSandbox extends RailEndpoint {
         view.put("status", switch (phase) {
             case PENDING -> "pending";
             case SETTLED -> "complete";
-            case FAILED, RETURNED -> "failed";
+            case FAILED -> "failed";
+            case RETURNED -> partlyReturned ? "complete" : "failed"; // returned in part, the payout stands
         });
         if (phase == Payout.Phase.FAILED) {
             view.put("errorCode", Objects.requireNonNullElse(payout.failReason(), "transaction_denied"));
         } else if (phase == Payout.Phase.RETURNED) {
-            view.put("errorCode", "transaction_returned");
+            if (!partlyReturned) {
+                view.put("errorCode", "transaction_returned");
+            }
+            // one return object: its amount is what came back so far (part of the payout, or all of it)
             Map<String, Object> returned = new LinkedHashMap<>();
             returned.put("id", UUID.nameUUIDFromBytes(("return:" + payout.id())
                     .getBytes(StandardCharsets.UTF_8)).toString());
             returned.put("payoutId", payout.id());
-            returned.put("amount", money(payout.returnedPart() != null ? payout.returnedPart() : payout.amount(),
-                    order.currency()));
+            returned.put("amount", money(payout.returnedBy(now), order.currency()));
+            returned.put("fees", money(BigDecimal.ZERO, order.currency()));
             returned.put("reason", "payment_returned");
             returned.put("status", "complete");
             returned.put("createDate", payout.returnedAt().toString());
+            returned.put("updateDate", payout.changedAt(phase, now).toString());
             view.put("return", returned);
         }
         List<RailRefund<Order>> returns = rail.refundsOf(payout);
         if (!returns.isEmpty()) { // returns the hub asked for, with the payout (and so on statements)
-            view.put("returns", returns.stream().map(r -> returnView(r, r.phase(rail.now()))).toList());
+            view.put("returns", returns.stream().map(r -> returnView(r, r.phase(now))).toList());
         }
         view.put("createDate", payout.createdAt().toString());
-        view.put("updateDate", payout.changedAt(phase).toString());
+        view.put("updateDate", payout.changedAt(phase, now).toString());
         return view;
     }
 

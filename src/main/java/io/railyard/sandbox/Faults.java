@@ -12,14 +12,15 @@ import java.util.regex.Pattern;
  * the transport faults ({@code error}, {@code timeout}, {@code lose_confirmation}) are rolled per request, the fate of a
  * payout ({@code fail}, {@code return}, {@code duplicate_confirmation}, drift and delays) once, when it is created.
  * {@code fail_reason} is the rail's own failure code a failed payout reports (each rail has its default);
- * {@code return_share} the part of a returned payout that comes back (0, the default, means all of it).
+ * {@code return_share} the part of a returned payout that comes back (0, the default, means all of it), and
+ * {@code return_rest_after_ms} when the rest of such a payout comes back too, after the part (0, the default: never).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record Faults(long latencyMs, double errorRate, double timeoutRate, double loseConfirmationRate,
         double duplicateConfirmationRate, long amountDriftMinor, double failRate, double returnRate, long returnAfterMs,
-        long settleAfterMs, String failReason, double returnShare) {
+        long settleAfterMs, String failReason, double returnShare, long returnRestAfterMs) {
 
-    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, 0);
+    static final Faults NONE = new Faults(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, 0, 0);
     private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final long MAX_DELAY_MS = 86_400_000;
 
@@ -36,6 +37,7 @@ record Faults(long latencyMs, double errorRate, double timeoutRate, double loseC
         delay(errors, "latency_ms", latencyMs);
         delay(errors, "return_after_ms", returnAfterMs);
         delay(errors, "settle_after_ms", settleAfterMs);
+        delay(errors, "return_rest_after_ms", returnRestAfterMs);
         if (failReason != null && !REASON.matcher(failReason).matches()) {
             errors.add(new Problem.FieldError(null, null, "fail_reason", "invalid",
                     "a rail failure code: lower-case letters, digits and _, up to 64"));

@@ -27,9 +27,12 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * Pix send API simulator (BCB API Pix v2 style): PUT by the payer's {@code idEnvio} (idempotent), read by the
  * end-to-end id. Statuses EM_PROCESSAMENTO → CONCLUIDA | NAO_REALIZADO, and DEVOLVIDO (with {@code devolucoes}) for a
- * late return. A devolução of a settled Pix is asked with PUT {@code /{endToEndId}/devolucao/{id}} (idempotent on the
- * payer's {@code id}) and read back: EM_PROCESSAMENTO → DEVOLVIDO | NAO_REALIZADO, with its own {@code rtrId}; a Pix
- * lists its devoluções. Errors are BCB problem documents with {@code violacoes}.
+ * late return. A return of part of the Pix ({@code return_share}) leaves it CONCLUIDA with that devolução listed; the
+ * rest, when it follows ({@code return_rest_after_ms}), makes it DEVOLVIDO. A devolução of a settled Pix is asked with
+ * PUT {@code /{endToEndId}/devolucao/{id}} (idempotent on the payer's {@code id}) and read back: EM_PROCESSAMENTO →
+ * DEVOLVIDO | NAO_REALIZADO, with its own {@code rtrId}; a Pix lists its devoluções, those the payer asked for
+ * ({@code solicitante} PAGADOR) and those the recebedor's side made on its own (RECEBEDOR). Errors are BCB problem
+ * documents with {@code violacoes}.
  */
 @RestController
 @SandboxEnabled
@@ -115,6 +118,7 @@ class PixSandbox extends RailEndpoint {
         view.put("rtrId", devolucao.id());
         view.put("valor", devolucao.amount().toPlainString());
         view.put("natureza", "ORIGINAL");
+        view.put("solicitante", "PAGADOR");
         Map<String, Object> horario = new LinkedHashMap<>();
         horario.put("solicitacao", devolucao.createdAt().toString());
         if (phase == Payout.Phase.SETTLED) {
@@ -143,6 +147,7 @@ class PixSandbox extends RailEndpoint {
     }
 
     private Map<String, Object> view(Payout<Envio> payout, Payout.Phase phase, BigDecimal valor) {
+        Instant now = rail.now();
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("idEnvio", payout.key());
         view.put("endToEndId", payout.id());
@@ -158,19 +163,35 @@ class PixSandbox extends RailEndpoint {
             case PENDING -> "EM_PROCESSAMENTO";
             case SETTLED -> "CONCLUIDA";
             case FAILED -> "NAO_REALIZADO";
-            case RETURNED -> "DEVOLVIDO";
+            case RETURNED -> payout.partlyReturned(now) ? "CONCLUIDA" : "DEVOLVIDO"; // in part: the Pix stands
         });
         List<Map<String, Object>> devolucoes = new ArrayList<>();
-        rail.refundsOf(payout).forEach(d -> devolucoes.add(devolucao(d, d.phase(rail.now()))));
-        if (phase == Payout.Phase.RETURNED) {
-            Instant at = payout.returnedAt();
-            devolucoes.add(Map.of("id", "D" + payout.id().substring(1), "valor",
-                    payout.amount().toPlainString(), "motivo", "Devolução solicitada pelo recebedor",
-                    "horario", Map.of("solicitacao", at.toString(), "liquidacao", at.toString())));
+        rail.refundsOf(payout).forEach(d -> devolucoes.add(devolucao(d, d.phase(now))));
+        List<Payout.Returned> received = payout.returnsBy(now);
+        for (int i = 0; i < received.size(); i++) {
+            devolucoes.add(received(payout, received.get(i), i));
         }
         if (!devolucoes.isEmpty()) {
             view.put("devolucoes", devolucoes);
         }
+        return view;
+    }
+
+    /**
+     * A devolução the recebedor's side made on its own (the {@code i}-th of the Pix): {@code solicitante} RECEBEDOR,
+     * where those the payer asked for read PAGADOR. Its rtrId: D + ISPB + the time it came back + 11 alphanumerics.
+     */
+    private static Map<String, Object> received(Payout<Envio> payout, Payout.Returned returned, int i) {
+        String rtrId = "D" + ISPB + E2E_TIME.format(returned.at()) + payout.id().substring(22) + i;
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", rtrId);
+        view.put("rtrId", rtrId);
+        view.put("valor", returned.amount().toPlainString());
+        view.put("natureza", "ORIGINAL");
+        view.put("solicitante", "RECEBEDOR");
+        view.put("horario", Map.of("solicitacao", returned.at().toString(), "liquidacao", returned.at().toString()));
+        view.put("status", "DEVOLVIDO");
+        view.put("motivo", "Devolução solicitada pelo recebedor");
         return view;
     }
 

@@ -239,7 +239,8 @@ final class Rail<D> {
                 Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
                 BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1,
                 outcome == Payout.Outcome.FAIL ? f.failReason() : null,
-                outcome == Payout.Outcome.RETURN ? part(amount, f.returnShare()) : null);
+                outcome == Payout.Outcome.RETURN ? part(amount, f.returnShare()) : null,
+                f.returnRestAfterMs() > 0 ? Duration.ofMillis(f.returnRestAfterMs()) : null);
         byKey.put(key, payout);
         byId.put(id, payout);
         executions.merge(key, 1, Integer::sum);
@@ -289,15 +290,14 @@ final class Rail<D> {
             }
             return existing;
         }
-        Payout.Phase phase = original.phase(now());
-        boolean partlyReturned = phase == Payout.Phase.RETURNED && original.returnedPart() != null;
-        if (phase != Payout.Phase.SETTLED && !partlyReturned) {
+        Instant now = now();
+        Payout.Phase phase = original.phase(now);
+        if (phase != Payout.Phase.SETTLED && !original.partlyReturned(now)) {
             throw RailError.invalid("payout", "is " + phase.name().toLowerCase()
                     + ": only a settled payout can be refunded");
         }
-        BigDecimal taken = refundsOf(original).stream().filter(r -> r.phase(now()) != Payout.Phase.FAILED)
-                .map(RailRefund::amount).reduce(partlyReturned ? original.returnedPart() : BigDecimal.ZERO,
-                        BigDecimal::add);
+        BigDecimal taken = refundsOf(original).stream().filter(r -> r.phase(now) != Payout.Phase.FAILED)
+                .map(RailRefund::amount).reduce(original.returnedBy(now), BigDecimal::add);
         if (taken.add(amount).compareTo(original.amount()) > 0) {
             throw RailError.invalid("amount", "exceeds what remains refundable ("
                     + original.amount().subtract(taken).toPlainString() + ")");

@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The generic rail behind {@code connectors/_template}: any rail name gets its own simulator (state, faults, counts)
  * with a plain REST payout API. Statuses PENDING → PAID | REJECTED, and REVERSED for a late return (PARTIALLY_REVERSED
- * with its {@code returned_amount} when only part came back). A paid payout is
+ * with its {@code returned_amount} when only part came back, REVERSED once the rest came back too). A paid payout is
  * refunded with POST {@code /payouts/{id}/refunds} (idempotent on {@code idempotency_key}), read with GET
  * {@code /payouts/{id}/refunds/{refundId}}: PENDING → REFUNDED | REJECTED.
  */
@@ -58,7 +58,8 @@ class TemplateSandbox extends RailEndpoint {
 
         Payout<Request> payout = simulator.create(key, new Request(amount, currency, beneficiary), amount,
                 () -> "po_" + UUID.randomUUID().toString().replace("-", ""));
-        return ResponseEntity.status(201).body(view(payout, Payout.Phase.PENDING, payout.amount()));
+        return ResponseEntity.status(201).body(view(payout, Payout.Phase.PENDING, payout.amount(),
+                simulator.now()));
     }
 
     @GetMapping("/{id}")
@@ -66,7 +67,7 @@ class TemplateSandbox extends RailEndpoint {
             @PathVariable String rail, @PathVariable String id) {
         Rail<Request> simulator = rail(rail, apiKey);
         Payout<Request> payout = simulator.byId(id).orElseThrow(() -> RailError.notFound("payout " + id));
-        return view(payout, simulator.phase(payout), payout.amount());
+        return view(payout, simulator.phase(payout), payout.amount(), simulator.now());
     }
 
     @PostMapping("/{id}/refunds")
@@ -117,7 +118,7 @@ class TemplateSandbox extends RailEndpoint {
         Rail<Request> simulator = rail(rail, apiKey);
         return Map.of("payouts", simulator.statement(time(from, "from", Instant.EPOCH),
                 time(to, "to", simulator.now().plusSeconds(1))).stream()
-                .map(p -> view(p, simulator.phase(p), p.statementAmount())).toList());
+                .map(p -> view(p, simulator.phase(p), p.statementAmount(), simulator.now())).toList());
     }
 
     private Rail<Request> rail(String name, String apiKey) {
@@ -128,7 +129,8 @@ class TemplateSandbox extends RailEndpoint {
         return sandbox.rail(name);
     }
 
-    private static Map<String, Object> view(Payout<Request> payout, Payout.Phase phase, BigDecimal amount) {
+    private static Map<String, Object> view(Payout<Request> payout, Payout.Phase phase, BigDecimal amount,
+            Instant now) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", payout.id());
         view.put("idempotency_key", payout.key());
@@ -136,20 +138,20 @@ class TemplateSandbox extends RailEndpoint {
             case PENDING -> "PENDING";
             case SETTLED -> "PAID";
             case FAILED -> "REJECTED";
-            case RETURNED -> payout.returnedPart() == null ? "REVERSED" : "PARTIALLY_REVERSED";
+            case RETURNED -> payout.partlyReturned(now) ? "PARTIALLY_REVERSED" : "REVERSED";
         });
         view.put("amount", amount.toPlainString());
         view.put("currency", payout.detail().currency());
         view.put("beneficiary", payout.detail().beneficiary());
         if (phase == Payout.Phase.FAILED) {
             view.put("failure_reason", Objects.requireNonNullElse(payout.failReason(), "beneficiary_account_closed"));
-        } else if (phase == Payout.Phase.RETURNED && payout.returnedPart() != null) {
-            view.put("returned_amount", payout.returnedPart().toPlainString());
+        } else if (phase == Payout.Phase.RETURNED && payout.partlyReturned(now)) {
+            view.put("returned_amount", payout.returnedBy(now).toPlainString());
         } else if (phase == Payout.Phase.RETURNED) {
             view.put("failure_reason", "returned_by_beneficiary_bank");
         }
         view.put("created_at", payout.createdAt().toString());
-        view.put("updated_at", payout.changedAt(phase).toString());
+        view.put("updated_at", payout.changedAt(phase, now).toString());
         return view;
     }
 

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.railyard.HubTest;
+import io.railyard.connector.RailGate;
+import io.railyard.connector.RailOutcome;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +34,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * Refunds and returns end to end, per rail (Pix devolução, SPEI reverse order, Circle payout return): through the
- * partner API, the outbox, the rail's connector and sandbox, the settlement stage and the ledger.
+ * partner API, the outbox, the rail's connector and sandbox, the settlement stage and the ledger. Returns the rail
+ * makes in part (Pix, Circle) are reconciled too.
  */
 class RefundTest extends HubTest {
 
@@ -203,15 +208,15 @@ class RefundTest extends HubTest {
 
         // the same confirmation delivered again (a redelivery, a recheck in flight) changes nothing; a PENDING result
         // sent after them on the same key (same partition, applied in order) tells when they have been applied
-        String duplicate = result(rail, t.id(), "RETURNED", "DEVOLVIDO");
+        String duplicate = result(rail, t.id(), RailOutcome.RETURNED, "DEVOLVIDO", null, null);
         String sentinel = "sentinel-" + UUID.randomUUID();
         producer.sendBodyAndHeader("kafka:railyard.settlement.result.v1", duplicate, "kafka.KEY", t.id().toString());
         producer.sendBodyAndHeader("kafka:railyard.settlement.result.v1", duplicate, "kafka.KEY", t.id().toString());
-        producer.sendBodyAndHeader("kafka:railyard.settlement.result.v1", result(rail, t.id(), "PENDING", sentinel),
-                "kafka.KEY", t.id().toString());
+        producer.sendBodyAndHeader("kafka:railyard.settlement.result.v1",
+                result(rail, t.id(), RailOutcome.PENDING, sentinel, null, null), "kafka.KEY", t.id().toString());
         await().atMost(Duration.ofSeconds(20)).until(() -> sentinel.equals(jdbc.sql(
                 "select rail_status from transfers where id = ?").param(t.id()).query(String.class).single()));
-        assertThat(entries("transfer.return", t.id().toString())).isEqualTo(1);
+        assertThat(returnEntries(t)).isEqualTo(1);
         assertThat(jdbc.sql("select count(*) from outbox_events where event_type = 'transfer.returned' "
                 + "and event_key = ?").param(t.id().toString()).query(Long.class).single()).isEqualTo(1);
         assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("40.00"));
@@ -219,6 +224,112 @@ class RefundTest extends HubTest {
         Reply refund = refund(t, UUID.randomUUID().toString(), Map.of());
         assertThat(refund.status()).as(refund.toString()).isEqualTo(409);
         assertThat(refund.json().get("code").asText()).isEqualTo("not_refundable");
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /**
+     * Pix (a devolução the recebedor's side made on its own, for part of the Pix) and Circle (a payout whose return
+     * carries less than its amount): the part goes back once, the transfer stays SETTLED and what is left stays
+     * refundable, no more.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pix", "circle-usdc"})
+    void aLatePartialReturnGivesBackThatPartOnceAndLeavesTheRestRefundable(String rail) throws Exception {
+        Instant from = Instant.now().minusMillis(500);
+        call("PUT", "/v1/ops/sandbox/" + sandbox(rail) + "/faults").asOps()
+                .json(Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 1500)).send();
+        // measured before the transfer: the part may come back before the test sees it settled
+        long railBefore = ledger.balance(railAccount(rail));
+        Settled t = settle(rail, "40.00");
+        long availableBefore = t.minor("1000") - t.minor("40.00"); // funded, less the transfer
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> returns(t) == 1);
+        JsonNode list = call("GET", "/v1/transfers/" + t.id() + "/refunds").as(t.partner()).send().json();
+        JsonNode part = list.get("data").get(0);
+        assertThat(part.get("kind").asText()).isEqualTo("RETURN");
+        assertThat(part.get("status").asText()).isEqualTo("SUCCEEDED");
+        assertThat(t.minor(part.get("amount").asText())).isEqualTo(t.minor("10.00"));
+        assertThat(t.minor(list.get("refundable_amount").asText())).isEqualTo(t.minor("30.00"));
+        JsonNode transfer = call("GET", "/v1/transfers/" + t.id()).as(t.partner()).send().json();
+        assertThat(transfer.get("status").asText()).isEqualTo("SETTLED");
+        assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("10.00"));
+        assertThat(ledger.balance(t.railAccount()) - railBefore).isEqualTo(t.minor("30.00"));
+        assertThat(events("transfer.partially_returned", part.get("id").asText())).isEqualTo(1);
+
+        // the same confirmation again, and the same amount written otherwise (another result id), move nothing
+        String status = rail.equals("pix") ? "CONCLUIDA" : "complete";
+        String reference = transfer.get("rail_reference").asText();
+        String again = result(rail, t.id(), RailOutcome.SETTLED, status, reference, "10.00");
+        String otherwise = result(rail, t.id(), RailOutcome.SETTLED, status, reference, "10.0");
+        for (String confirmation : List.of(again, again, otherwise)) {
+            producer.sendBodyAndHeader("kafka:railyard.settlement.result.v1", confirmation, "kafka.KEY",
+                    t.id().toString());
+        }
+        String last = JSON.readTree(otherwise).get("result_id").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.sql(
+                "select count(*) from settlement_results where result_id = ?").param(last).query(Long.class)
+                .single() == 1);
+        assertThat(returns(t)).isEqualTo(1);
+        assertThat(returnEntries(t)).isEqualTo(1);
+        assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("10.00"));
+
+        // what the rail kept is all that can still be refunded
+        Reply tooMuch = refund(t, UUID.randomUUID().toString(), Map.of("amount", "30.01"));
+        assertThat(tooMuch.status()).as(tooMuch.toString()).isEqualTo(422);
+        assertThat(tooMuch.json().get("code").asText()).isEqualTo("refund_exceeds_refundable");
+        Reply rest = refund(t, UUID.randomUUID().toString(), Map.of());
+        assertThat(rest.status()).as(rest.toString()).isEqualTo(201);
+        assertThat(t.minor(rest.json().get("amount").asText())).isEqualTo(t.minor("30.00"));
+        awaitRefund(t, rest.json().get("id").asText(), "SUCCEEDED");
+        assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("40.00"));
+        assertThat(ledger.balance(t.railAccount())).isEqualTo(railBefore);
+        assertThat(call("GET", "/v1/transfers/" + t.id()).as(t.partner()).send().json().get("status").asText())
+                .isEqualTo("SETTLED");
+        assertThat(returns(t)).as("the rail keeps reporting its part: still one return").isEqualTo(1);
+
+        JsonNode run = reconcile(rail, from);
+        assertThat(run.get("matched_transfers").asInt()).as(run.toString()).isEqualTo(1);
+        assertThat(run.get("discrepancies").asInt()).as(run.toString()).isZero();
+        // the statement read again finds the same and moves nothing
+        JsonNode rerun = reconcile(rail, from);
+        assertThat(rerun.get("discrepancies").asInt()).as(rerun.toString()).isZero();
+        assertThat(returns(t)).isEqualTo(1);
+        assertThat(ledger.balance(t.available()) - availableBefore).isEqualTo(t.minor("40.00"));
+        assertThat(ledger.balance(t.railAccount())).isEqualTo(railBefore);
+        executionsOnce(rail);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pix", "circle-usdc"})
+    void aPartialReturnThenOneOfTheRestMakeTheTransferReturned(String rail) {
+        Instant from = Instant.now().minusMillis(500);
+        call("PUT", "/v1/ops/sandbox/" + sandbox(rail) + "/faults").asOps().json(Map.of("return_rate", 1,
+                "return_share", 0.25, "return_after_ms", 1500, "return_rest_after_ms", 5000)).send();
+        long railBefore = ledger.balance(railAccount(rail));
+        Settled t = settle(rail, "40.00");
+
+        JsonNode returned = awaitTransfer(t, "RETURNED");
+        assertThat(returned.get("history").findValuesAsText("to"))
+                .containsExactly("ACCEPTED", "ROUTED", "SUBMITTED", "SETTLED", "RETURNED");
+        JsonNode list = call("GET", "/v1/transfers/" + t.id() + "/refunds").as(t.partner()).send().json();
+        assertThat(list.get("data").findValuesAsText("kind")).containsExactly("RETURN", "RETURN");
+        assertThat(list.get("data").findValuesAsText("amount").stream().map(t::minor).toList())
+                .containsExactly(t.minor("10.00"), t.minor("30.00"));
+        assertThat(t.minor(list.get("refundable_amount").asText())).isZero();
+        assertThat(ledger.balance(t.available())).as("all back: as funded").isEqualTo(t.minor("1000"));
+        assertThat(ledger.balance(t.railAccount())).isEqualTo(railBefore);
+        assertThat(returnEntries(t)).isEqualTo(2);
+        assertThat(jdbc.sql("select event_type from outbox_events where event_key = ? and event_type like "
+                + "'transfer.%returned' order by id").param(t.id().toString()).query(String.class).list())
+                .containsExactly("transfer.partially_returned", "transfer.returned");
+        Reply refund = refund(t, UUID.randomUUID().toString(), Map.of());
+        assertThat(refund.status()).as(refund.toString()).isEqualTo(409);
+        assertThat(refund.json().get("code").asText()).isEqualTo("not_refundable");
+
+        JsonNode run = reconcile(rail, from);
+        assertThat(run.get("matched_transfers").asInt()).as(run.toString()).isEqualTo(1);
+        assertThat(run.get("discrepancies").asInt()).as(run.toString()).isZero();
         LedgerInvariants.assertHold(jdbc);
     }
 
@@ -246,7 +357,7 @@ class RefundTest extends HubTest {
         call("PUT", "/v1/ops/sandbox/spei/faults").asOps().json(Map.of("return_rate", 1, "return_after_ms", 0))
                 .send();
         TestPartner partner = newPartner("100 MXN");
-        String id = create(partner, TransferFixtures.spei("10.00"));
+        String id = createTransfer(partner, TransferFixtures.spei("10.00"));
         Settled t = new Settled(UUID.fromString(id), partner, "spei", CurrencyCode.MXN);
         JsonNode returned = awaitTransfer(t, "RETURNED");
         assertThat(returned.get("history").findValuesAsText("to")).doesNotContain("SETTLED");
@@ -314,7 +425,7 @@ class RefundTest extends HubTest {
     @Test
     void onlySettledTransfersOnARailWithARefundFlowAreRefundable() {
         TestPartner partner = newPartner("100 USDC");
-        String id = create(partner, TransferFixtures.base("5.00"));
+        String id = createTransfer(partner, TransferFixtures.base("5.00"));
         Settled t = new Settled(UUID.fromString(id), partner, "base-usdc", CurrencyCode.USDC);
         Reply early = refund(t, UUID.randomUUID().toString(), Map.of());
         if (early.status() == 409) { // the usual case: not settled yet
@@ -335,7 +446,7 @@ class RefundTest extends HubTest {
         }
 
         AccountKey railAccount() {
-            return AccountKey.rail(rail, currency, AccountKind.SETTLEMENT);
+            return RefundTest.railAccount(rail);
         }
 
         long minor(String amount) {
@@ -343,29 +454,31 @@ class RefundTest extends HubTest {
         }
     }
 
-    private Settled settle(String rail, String amount) {
-        CurrencyCode currency = switch (rail) {
+    private static CurrencyCode currency(String rail) {
+        return switch (rail) {
             case "pix" -> CurrencyCode.BRL;
             case "spei" -> CurrencyCode.MXN;
             default -> CurrencyCode.USDC;
         };
+    }
+
+    private static AccountKey railAccount(String rail) {
+        return AccountKey.rail(rail, currency(rail), AccountKind.SETTLEMENT);
+    }
+
+    /** A transfer of {@code amount} on the rail, settled, from a new partner funded with 1000. */
+    private Settled settle(String rail, String amount) {
+        CurrencyCode currency = currency(rail);
         TestPartner partner = newPartner("1000 " + currency);
         Map<String, Object> body = switch (rail) {
             case "pix" -> TransferFixtures.pix(amount);
             case "spei" -> TransferFixtures.spei(amount);
             default -> TransferFixtures.circle(amount);
         };
-        Settled t = new Settled(UUID.fromString(create(partner, body)), partner, rail, currency);
+        Settled t = new Settled(UUID.fromString(createTransfer(partner, body)), partner, rail, currency);
         JsonNode settled = awaitTransfer(t, "SETTLED");
         assertThat(settled.get("rail").asText()).isEqualTo(rail);
         return t;
-    }
-
-    private String create(TestPartner partner, Map<String, Object> body) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(body).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
     }
 
     private Reply refund(Settled t, String key, Map<String, Object> body) {
@@ -396,15 +509,41 @@ class RefundTest extends HubTest {
         return last[0];
     }
 
-    private static String result(String rail, UUID transferId, String outcome, String railStatus) {
-        return "{\"result_id\": \"" + rail + ":" + transferId + ":" + outcome + "\", \"transfer_id\": \"" + transferId
-                + "\", \"rail\": \"" + rail + "\", \"outcome\": \"" + outcome + "\", \"rail_status\": \"" + railStatus
-                + "\"}";
+    /** A settlement result as the rail's connector sends it ({@code returned}: how much came back so far, or null). */
+    private static String result(String rail, UUID transferId, RailOutcome outcome, String railStatus,
+            String reference, String returned) {
+        try {
+            return JSON.writeValueAsString(RailGate.resultMessage(rail, transferId.toString(), null, outcome,
+                    railStatus, reference, null, null, returned));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs the reconciliation of the rail from {@code from} to now. */
+    private JsonNode reconcile(String rail, Instant from) {
+        Reply run = call("POST", "/v1/reconciliation/runs").asOps().json(Map.of("rail", rail, "from", from.toString(),
+                "to", Instant.now().plusSeconds(1).toString())).send();
+        assertThat(run.status()).as(run.toString()).isEqualTo(201);
+        return run.json();
+    }
+
+    private long returns(Settled t) {
+        return jdbc.sql("select count(*) from refunds where transfer_id = ? and kind = 'RETURN'").param(t.id())
+                .query(Long.class).single();
     }
 
     private long entries(String kind, String reference) {
         return jdbc.sql("select count(*) from journal_entries where kind = ? and reference = ?")
                 .params(kind, reference).query(Long.class).single();
+    }
+
+    /** The journal entries of the transfer's returns (each referenced by its return's id). */
+    private long returnEntries(Settled t) {
+        return jdbc.sql("""
+                select count(*) from journal_entries where kind = 'transfer.return'
+                    and reference in (select id::text from refunds where transfer_id = ? and kind = 'RETURN')""")
+                .param(t.id()).query(Long.class).single();
     }
 
     private long events(String type, String refundId) {

@@ -160,6 +160,63 @@ class CircleSandboxTest extends RailSandboxSupport {
     }
 
     @Test
+    void returnShareLeavesThePayoutCompleteWithAReturnOfPartThenTheRestReturnsIt() {
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 1000,
+                "return_rest_after_ms", 1500));
+        String id = create(payout(UUID.randomUUID().toString(), "10.00", "USD")).json().at("/data/id").asText();
+        assertThat(status(id).json().at("/data").has("return")).isFalse();
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode partly = status(id).json().get("data");
+            assertThat(partly.get("status").asText()).as("the payout stands").isEqualTo("complete");
+            assertThat(partly.has("errorCode")).isFalse();
+            assertThat(partly.at("/return/amount/amount").asText()).isEqualTo("2.50");
+        });
+        JsonNode partly = status(id).json().at("/data/return");
+        assertThat(partly.get("payoutId").asText()).isEqualTo(id);
+        assertThat(partly.get("id").asText()).matches("[0-9a-f-]{36}");
+        assertThat(partly.at("/amount/currency").asText()).isEqualTo("USD");
+        assertThat(partly.at("/fees/amount").asText()).isEqualTo("0.00");
+        assertThat(partly.get("status").asText()).isEqualTo("complete");
+        // the payer may still return what the beneficiary kept, no more
+        Reply tooMuch = requestReturn(id, "7.51");
+        assertThat(tooMuch.status()).as(tooMuch.toString()).isEqualTo(400);
+        assertThat(tooMuch.json().get("code").asInt()).isEqualTo(2);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode returned = status(id).json().get("data");
+            assertThat(returned.get("status").asText()).isEqualTo("failed");
+            assertThat(returned.get("errorCode").asText()).isEqualTo("transaction_returned");
+            assertThat(returned.at("/return/amount/amount").asText()).isEqualTo("10.00");
+            assertThat(returned.at("/return/id").asText()).isEqualTo(partly.get("id").asText());
+        });
+        JsonNode listed = find(statement(window("from", "to")), id);
+        assertThat(listed.get("errorCode").asText()).isEqualTo("transaction_returned");
+        assertThat(listed.at("/return/updateDate").asText()).isGreaterThan(listed.at("/return/createDate").asText());
+    }
+
+    @Test
+    void anImmediatePartialReturnShowsOnTheFirstReadApartFromTheReturnsThePayerAsked() {
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.4));
+        String id = create(payout(UUID.randomUUID().toString(), "10.00", "USD")).json().at("/data/id").asText();
+        resetFaults(RAIL);
+
+        assertThat(status(id).json().at("/data/return/amount/amount").asText()).isEqualTo("4.00");
+        Reply asked = requestReturn(id, "6.00");
+        assertThat(asked.status()).as(asked.toString()).isEqualTo(201);
+        JsonNode both = status(id).json().get("data");
+        assertThat(both.get("status").asText()).isEqualTo("complete");
+        assertThat(both.at("/return/amount/amount").asText()).as("the beneficiary's return only").isEqualTo("4.00");
+        assertThat(both.get("returns").findValuesAsText("id")).containsExactly(asked.json().at("/data/id").asText());
+    }
+
+    private Reply requestReturn(String payoutId, String amount) {
+        return call("POST", PAYOUTS + "/" + payoutId + "/returns").header("Authorization", "Bearer sandbox-key")
+                .json(Map.of("idempotencyKey", UUID.randomUUID().toString(),
+                        "amount", Map.of("amount", amount, "currency", "USD"))).send();
+    }
+
+    @Test
     void amountDriftShowsOnTheStatementOnly() {
         faults(RAIL, Map.of("amount_drift_minor", 5));
         String id = create(payout(UUID.randomUUID().toString(), "12.50", "USD")).json().at("/data/id").asText();

@@ -143,6 +143,69 @@ class PixSandboxTest extends RailSandboxSupport {
     }
 
     @Test
+    void returnShareGivesBackPartOfAConcludedPixAsADevolucaoOfTheRecebedorThenTheRest() {
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 1000,
+                "return_rest_after_ms", 1500));
+        String e2e = send(idEnvio(), pix("10.00", CPF)).json().get("endToEndId").asText();
+        assertThat(get(e2e).json().has("devolucoes")).isFalse();
+
+        JsonNode[] part = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode partly = get(e2e).json();
+            assertThat(partly.get("status").asText()).as("the Pix stands").isEqualTo("CONCLUIDA");
+            assertThat(partly.get("devolucoes")).hasSize(1);
+            part[0] = partly.at("/devolucoes/0");
+        });
+        assertThat(part[0].get("valor").asText()).isEqualTo("2.50");
+        assertThat(part[0].get("status").asText()).isEqualTo("DEVOLVIDO");
+        assertThat(part[0].get("natureza").asText()).isEqualTo("ORIGINAL");
+        assertThat(part[0].get("solicitante").asText()).isEqualTo("RECEBEDOR");
+        assertThat(part[0].get("motivo").asText()).isNotBlank();
+        assertThat(part[0].get("rtrId").asText()).hasSize(32).matches("D99999999\\d{12}[A-Za-z0-9]{11}");
+        assertThat(part[0].at("/horario/liquidacao").isTextual()).isTrue();
+        // the payer may still ask a devolução of what the recebedor kept, no more
+        Reply tooMuch = devolucao(e2e, idEnvio(), "7.51");
+        assertThat(tooMuch.status()).as(tooMuch.toString()).isEqualTo(400);
+        assertThat(tooMuch.json().at("/violacoes/0/propriedade").asText()).isEqualTo("amount");
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode returned = get(e2e).json();
+            assertThat(returned.get("status").asText()).isEqualTo("DEVOLVIDO");
+            assertThat(returned.get("devolucoes").findValuesAsText("valor")).containsExactly("2.50", "7.50");
+            assertThat(returned.get("devolucoes").findValuesAsText("solicitante"))
+                    .containsExactly("RECEBEDOR", "RECEBEDOR");
+            assertThat(returned.get("devolucoes").findValuesAsText("rtrId")).doesNotHaveDuplicates();
+        });
+        JsonNode listed = find(statement(window("inicio", "fim")), e2e);
+        assertThat(listed.get("status").asText()).isEqualTo("DEVOLVIDO");
+        assertThat(listed.get("devolucoes").findValuesAsText("valor")).containsExactly("2.50", "7.50");
+        assertThat(devolucao(e2e, idEnvio(), "0.01").status()).as("nothing left to give back").isEqualTo(400);
+    }
+
+    @Test
+    void anImmediatePartialReturnShowsOnTheFirstReadAndTheRestNeverFollowsByDefault() {
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.4));
+        String e2e = send(idEnvio(), pix("10.00", CPF)).json().get("endToEndId").asText();
+        resetFaults(RAIL);
+
+        JsonNode partly = get(e2e).json();
+        assertThat(partly.get("status").asText()).isEqualTo("CONCLUIDA");
+        assertThat(partly.get("devolucoes").findValuesAsText("valor")).containsExactly("4.00");
+        String id = idEnvio();
+        Reply devolucao = devolucao(e2e, id, "6.00");
+        assertThat(devolucao.status()).as(devolucao.toString()).isEqualTo(201);
+        JsonNode both = get(e2e).json();
+        assertThat(both.get("status").asText()).isEqualTo("CONCLUIDA");
+        assertThat(both.get("devolucoes").findValuesAsText("solicitante")).containsExactlyInAnyOrder("PAGADOR",
+                "RECEBEDOR");
+        Reply outOfRange = ops("PUT", "/v1/ops/sandbox/" + RAIL + "/faults")
+                .json(Map.of("return_share", 1.5, "return_rest_after_ms", -1)).send();
+        assertThat(outOfRange.status()).as(outOfRange.toString()).isEqualTo(422);
+        assertThat(outOfRange.json().get("errors")).extracting(e -> e.get("field").asText())
+                .containsExactlyInAnyOrder("return_share", "return_rest_after_ms");
+    }
+
+    @Test
     void amountDriftShowsOnTheStatementOnly() {
         faults(RAIL, Map.of("amount_drift_minor", 3));
         String e2e = send(idEnvio(), pix("10.00", CPF)).json().get("endToEndId").asText();

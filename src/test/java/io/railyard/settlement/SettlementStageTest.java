@@ -157,8 +157,11 @@ class SettlementStageTest extends HubTest {
                 + "\",\"rail_status\":\"" + railStatus + "\",\"rail_reference\":\"E99999999202611251200abcdefghijk\"}";
     }
 
+    /** The transfer's journal entries of a kind: referenced by the transfer, or by one of its refunds or returns. */
     private long entries(Transfer transfer, String kind) {
-        return jdbc.sql("select count(*) from journal_entries where kind = ? and reference = ?")
-                .params(kind, transfer.id().toString()).query(Long.class).single();
+        return jdbc.sql("""
+                select count(*) from journal_entries where kind = ? and (reference = ?
+                    or reference in (select id::text from refunds where transfer_id = ?))""")
+                .params(kind, transfer.id().toString(), transfer.id()).query(Long.class).single();
     }
 }

@@ -600,11 +600,8 @@ class SettlementBatchTest extends HubTest {
     }
 
     private String create(TestPartner partner, String amount, String wallet) {
-        Reply reply = call("POST", "/v1/transfers").as(partner).header("Idempotency-Key", UUID.randomUUID().toString())
-                .json(TransferFixtures.body(amount, "USDC", Map.of("currency", "USDC", "network", "circle",
-                        "circle_wallet_id", wallet))).send();
-        assertThat(reply.status()).as(reply.toString()).isEqualTo(201);
-        return reply.json().get("id").asText();
+        return createTransfer(partner, TransferFixtures.body(amount, "USDC", Map.of("currency", "USDC",
+                "network", "circle", "circle_wallet_id", wallet)));
     }
 
     private String status(TestPartner partner, String id) {
