@@ -40,7 +40,7 @@ class BatchedRailCrashTest {
         try (TestCluster cluster = new TestCluster(); HubProcess hub = cluster.hub(table);
                 DefaultCamelContext camel = new DefaultCamelContext()) {
             camel.start();
-            hub.start(Duration.ofMinutes(3));
+            hub.start();
             JdbcAggregationRepository windows = repository(cluster.dataSource());
 
             // the kill must come while the window is open: start with at least 40 s of it left
@@ -59,7 +59,7 @@ class BatchedRailCrashTest {
             assertThat(open).as("the open window survived the kill").hasSizeGreaterThanOrEqualTo(5);
             assertThat(windows.getKeys()).allMatch(key -> key.startsWith(RAIL + "|USDC|"));
 
-            hub.start(Duration.ofMinutes(3));
+            hub.start();
             load.retryUnanswered(hub);
             load.assertReplaysMatch(hub, 30);
             long executed = load.assertEachRequestTookEffectOnce(cluster, Duration.ofMinutes(4));

@@ -33,14 +33,14 @@ class CrashRecoveryTest {
         long began = System.nanoTime();
         try (TestCluster cluster = new TestCluster(); HubProcess hub = cluster.hub()) {
             for (int crash = 0; crash < CRASHES; crash++) {
-                hub.start(Duration.ofMinutes(3));
+                hub.start();
                 PartnerLoad.Senders senders = load.start(hub);
                 BooleanSupplier due = killPoint(crash, random);
                 await().atMost(Duration.ofHours(1)).pollInterval(Duration.ofMillis(10)).until(due::getAsBoolean);
                 hub.kill();
                 senders.stop();
             }
-            hub.start(Duration.ofMinutes(3));
+            hub.start();
             if (ITEMS > 0) {
                 PartnerLoad.Senders senders = load.start(hub);
                 await().atMost(Duration.ofHours(1)).until(() -> load.itemsSent.get() >= ITEMS);

@@ -29,7 +29,7 @@ class DependencyOutageTest {
     @Test
     void theHubAnswers503WhileItsDatabaseIsDownKeepsAcceptingWhileKafkaIsDownAndRecoversByItself() throws Exception {
         try (TestCluster cluster = new TestCluster(); HubProcess hub = cluster.hub()) {
-            hub.start(Duration.ofMinutes(3));
+            hub.start();
             PartnerLoad.Senders senders = load.start(hub);
             String known = awaitCreated(20);
 

@@ -40,8 +40,12 @@ public final class HubProcess implements AutoCloseable {
         return "http://localhost:" + port;
     }
 
-    /** Starts the JVM and waits until it is ready for traffic: start-up finished (up to {@code timeout}). */
-    public void start(Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Starts the JVM and waits until it is ready for traffic. A hub starts in 15–30 s on a quiet 2-core machine; the
+     * wait allows for several hubs and test JVMs starting at once on such a machine (the two surefire forks).
+     */
+    public void start() throws IOException, InterruptedException {
+        Duration timeout = Duration.ofMinutes(6);
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 "io.railyard.RailyardApplication", "--server.port=" + port));

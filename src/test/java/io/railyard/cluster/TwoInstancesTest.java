@@ -28,8 +28,8 @@ class TwoInstancesTest {
     @Test
     void twoHubsShareTheWorkReleaseEachQueuedTransferOnceAndNeverPayTwice() throws Exception {
         try (TestCluster cluster = new TestCluster(); HubProcess a = cluster.hub(); HubProcess b = cluster.hub()) {
-            a.start(Duration.ofMinutes(3));
-            b.start(Duration.ofMinutes(3));
+            a.start();
+            b.start();
 
             // ops on A close Pix; partners keep sending to both hubs
             assertThat(override(a, Map.of("state", "CLOSED", "currency", "BRL", "reason", "test: hold BRL")).statusCode())
