@@ -274,8 +274,9 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         input.sendKeys(text);
     }
 
+    /** The shared test hub may still be draining an earlier suite's work (RailFaultsTest's rechecks): up to 2 minutes. */
     private void awaitSettled(String id) {
-        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(100)).until(() -> "SETTLED".equals(jdbc.sql(
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> "SETTLED".equals(jdbc.sql(
                 "select status from transfers where id = ?::uuid").param(id).query(String.class).single()));
     }
 }
