@@ -2,7 +2,6 @@ package io.railyard.batch;
 
 import javax.sql.DataSource;
 import org.apache.camel.AggregationStrategy;
-import org.apache.camel.processor.aggregate.UseLatestAggregationStrategy;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -24,9 +23,13 @@ class BatchConfig {
         return repository;
     }
 
-    /** Completion is decided from the database, so the latest event of a batch is all the aggregate needs. */
+    /**
+     * Completion is decided from the database, so a batch's first event is all the aggregate needs (every event's
+     * body is the batch id). Keeping the first exchange keeps the id the repository files the completed aggregate
+     * under, and confirms it by, once {@code batches.complete} has run: a newer exchange would leave it to be recovered.
+     */
     @Bean
-    AggregationStrategy batchLatestEvent() {
-        return new UseLatestAggregationStrategy();
+    AggregationStrategy batchFirstEvent() {
+        return (first, next) -> first == null ? next : first;
     }
 }

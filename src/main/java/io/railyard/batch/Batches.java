@@ -83,15 +83,15 @@ public class Batches {
             @Body List<BatchValidator.Accepted> items) {
         List<Transfer> accepted = transfers.acceptAll(partnerId,
                 items.stream().map(BatchValidator.Accepted::transfer).toList(), batchId);
-        List<Object[]> rows = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            BatchItem item = items.get(i).item();
-            rows.add(new Object[] {batchId, item.index(), item.line(), items.get(i).transfer().reference(),
-                    accepted.get(i).id()});
-        }
-        template.batchUpdate("""
-                insert into batch_items (batch_id, item_index, line, reference, transfer_id) values (?, ?, ?, ?, ?)""",
-                rows);
+        jdbc.sql("""
+                insert into batch_items (batch_id, item_index, line, reference, transfer_id)
+                select ?, i.item_index, i.line, i.reference, i.transfer_id
+                from unnest(?::int[], ?::int[], ?::text[], ?::uuid[]) as i(item_index, line, reference, transfer_id)""")
+                .params(batchId, items.stream().map(item -> item.item().index()).toArray(Integer[]::new),
+                        items.stream().map(item -> item.item().line()).toArray(Integer[]::new),
+                        items.stream().map(item -> item.transfer().reference()).toArray(String[]::new),
+                        accepted.stream().map(Transfer::id).toArray(UUID[]::new))
+                .update();
     }
 
     /** Status, counts per item status, totals per currency and progress; empty for another partner's batch. */

@@ -7,6 +7,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,7 +17,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -33,14 +33,12 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class Ledger {
 
     private final JdbcClient jdbc;
-    private final JdbcTemplate template;
     private final TransactionTemplate createAccounts;
     /** Accounts known to exist (committed): their identity never changes, so this cache is never stale. */
     private final Map<AccountKey, UUID> known = new ConcurrentHashMap<>();
 
-    public Ledger(JdbcClient jdbc, JdbcTemplate template, PlatformTransactionManager transactions) {
+    public Ledger(JdbcClient jdbc, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
-        this.template = template;
         this.createAccounts = new TransactionTemplate(transactions);
         this.createAccounts.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
@@ -63,31 +61,31 @@ public class Ledger {
     public List<Posted> postAll(List<EntryRequest> requests) {
         List<SortedMap<AccountKey, Long>> changes = requests.stream().map(Ledger::validate).toList();
         UUID[] ids = requests.stream().map(r -> UUID.randomUUID()).toArray(UUID[]::new);
-        Map<UUID, Timestamp> created = new HashMap<>();
+        Set<UUID> created = new HashSet<>();
         jdbc.sql("""
                 insert into journal_entries (id, kind, reference, description)
                 select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[])
-                on conflict (kind, reference) do nothing returning id, created_at""")
+                on conflict (kind, reference) do nothing returning id""")
                 .params(ids, requests.stream().map(EntryRequest::kind).toArray(String[]::new),
                         requests.stream().map(EntryRequest::reference).toArray(String[]::new),
                         requests.stream().map(EntryRequest::description).toArray(String[]::new))
-                .query(rs -> {
-                    created.put(rs.getObject("id", UUID.class), rs.getTimestamp("created_at"));
-                });
+                .query(UUID.class).list().forEach(created::add);
         Set<AccountKey> touched = new TreeSet<>();
         for (int i = 0; i < requests.size(); i++) {
-            if (created.containsKey(ids[i])) {
+            if (created.contains(ids[i])) {
                 touched.addAll(changes.get(i).keySet());
             }
         }
         Map<AccountKey, LockedAccount> accounts = touched.isEmpty() ? Map.of() : lock(touched);
         Map<AccountKey, Long> balances = new TreeMap<>();
         accounts.forEach((key, account) -> balances.put(key, account.balanceMinor()));
-        List<Object[]> postings = new ArrayList<>();
+        List<UUID> entryIds = new ArrayList<>();
+        List<UUID> accountIds = new ArrayList<>();
+        List<String> currencies = new ArrayList<>();
+        List<Long> amounts = new ArrayList<>();
         List<Posted> posted = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
-            Timestamp at = created.get(ids[i]);
-            if (at == null) {
+            if (!created.contains(ids[i])) {
                 posted.add(new Posted(existingEntry(requests.get(i).kind(), requests.get(i).reference()), false));
                 continue;
             }
@@ -99,17 +97,31 @@ public class Ledger {
                 balances.put(change.getKey(), before + change.getValue());
             }
             for (Leg leg : requests.get(i).legs()) {
-                postings.add(new Object[] {ids[i], accounts.get(leg.account()).id(), leg.account().currency().name(),
-                        leg.amountMinor(), at});
+                entryIds.add(ids[i]);
+                accountIds.add(accounts.get(leg.account()).id());
+                currencies.add(leg.account().currency().name());
+                amounts.add(leg.amountMinor());
             }
             posted.add(new Posted(ids[i], true));
         }
-        template.batchUpdate("insert into postings (entry_id, account_id, currency, amount_minor, created_at) "
-                + "values (?, ?, ?, ?, ?)", postings);
-        template.batchUpdate("update ledger_accounts set balance_minor = balance_minor + ? where id = ?",
-                balances.entrySet().stream().map(b -> new Object[] {
-                        b.getValue() - accounts.get(b.getKey()).balanceMinor(), accounts.get(b.getKey()).id()})
-                        .toList());
+        // A posting is dated by its entry (balanceAt sums postings by time): the join reads what the insert returned.
+        jdbc.sql("""
+                insert into postings (entry_id, account_id, currency, amount_minor, created_at)
+                select p.entry_id, p.account_id, p.currency, p.amount_minor, e.created_at
+                from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[]) as p(entry_id, account_id, currency, amount_minor)
+                join journal_entries e on e.id = p.entry_id""")
+                .params(entryIds.toArray(UUID[]::new), accountIds.toArray(UUID[]::new),
+                        currencies.toArray(String[]::new), amounts.toArray(Long[]::new))
+                .update();
+        List<AccountKey> moved = balances.keySet().stream()
+                .filter(key -> balances.get(key) != accounts.get(key).balanceMinor()).toList();
+        jdbc.sql("""
+                update ledger_accounts a set balance_minor = a.balance_minor + d.delta
+                from unnest(?::uuid[], ?::bigint[]) as d(id, delta) where a.id = d.id""")
+                .params(moved.stream().map(key -> accounts.get(key).id()).toArray(UUID[]::new),
+                        moved.stream().map(key -> balances.get(key) - accounts.get(key).balanceMinor())
+                                .toArray(Long[]::new))
+                .update();
         return posted;
     }
 

@@ -3,12 +3,11 @@ package io.railyard.outbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -20,11 +19,11 @@ import org.springframework.transaction.annotation.Transactional;
 @Component
 public class Outbox {
 
-    private final JdbcTemplate template;
+    private final JdbcClient jdbc;
     private final ObjectMapper json;
 
-    public Outbox(JdbcTemplate template, ObjectMapper json) {
-        this.template = template;
+    public Outbox(JdbcClient jdbc, ObjectMapper json) {
+        this.jdbc = jdbc;
         this.json = json;
     }
 
@@ -42,22 +41,29 @@ public class Outbox {
     /** Appends events in one statement, in this order (a batch's {@code transfer.accepted} events); their ids. */
     @Transactional(propagation = Propagation.MANDATORY)
     public List<UUID> appendAll(List<Event> events) {
-        List<UUID> ids = new ArrayList<>();
-        List<Object[]> rows = new ArrayList<>();
+        UUID[] ids = new UUID[events.size()];
+        String[] payloads = new String[events.size()];
         String createdAt = Instant.now().toString();
-        for (Event event : events) {
-            UUID id = UUID.randomUUID();
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = UUID.randomUUID();
             Map<String, Object> envelope = new LinkedHashMap<>();
-            envelope.put("id", id);
-            envelope.put("type", event.type());
+            envelope.put("id", ids[i]);
+            envelope.put("type", events.get(i).type());
             envelope.put("created_at", createdAt);
-            envelope.put("data", event.data());
-            ids.add(id);
-            rows.add(new Object[] {id, event.topic(), event.key(), event.type(), serialise(envelope)});
+            envelope.put("data", events.get(i).data());
+            payloads[i] = serialise(envelope);
         }
-        template.batchUpdate("insert into outbox_events (event_id, topic, event_key, event_type, payload) "
-                + "values (?, ?, ?, ?, ?::json)", rows);
-        return ids;
+        jdbc.sql("""
+                insert into outbox_events (event_id, topic, event_key, event_type, payload)
+                select e.id, e.topic, e.event_key, e.event_type, e.payload::json
+                from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
+                    as e(id, topic, event_key, event_type, payload, n)
+                order by e.n""")
+                .params(ids, events.stream().map(Event::topic).toArray(String[]::new),
+                        events.stream().map(Event::key).toArray(String[]::new),
+                        events.stream().map(Event::type).toArray(String[]::new), payloads)
+                .update();
+        return List.of(ids);
     }
 
     /** An event to append: see {@link #append}. */

@@ -57,6 +57,10 @@ class BatchSettlementTest extends HubTest {
         assertThat(done.at("/progress/done").asInt()).isEqualTo(1000);
         assertThat(done.at("/totals/BRL/settled").asText()).isEqualTo("250.00");
         await().atMost(Duration.ofSeconds(30)).until(() -> completionEvents(id) == 1);
+        await("the completed aggregate was confirmed, not left to be recovered").atMost(Duration.ofSeconds(30))
+                .until(() -> completionRepository.scan(camel).stream()
+                        .noneMatch(exchangeId -> id.equals(completionRepository.recover(camel, exchangeId)
+                                .getIn().getBody(String.class))));
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
                 .isEqualTo(10_000_000_000L - 500_000_000L); // 250 Circle + 250 Base items of 1 USDC
         LedgerInvariants.assertHold(jdbc);
