@@ -362,22 +362,50 @@ public class ReconciliationEngine {
                     rail_reference text, currency text, ledger_amount_minor bigint, rail_amount_minor bigint,
                     ledger_status text, rail_status text, detail text not null, fingerprint text not null) on commit drop
                 """).update();
-        // per match group: the transfers' total against the lines' total
+        // every match with both sides' facts, joined once: the checks and the report read it instead of joining again
+        jdbc.sql("""
+                create temp table mp on commit drop as
+                select m.group_key, m.rule, m.tolerance, r.id, r.partner_id, r.currency, r.amount_minor, r.status,
+                       r.in_period as ledger_in_period, l.line_no, l.rail_reference, l.currency as line_currency,
+                       l.amount_minor as line_amount, l.rail_status, l.outcome, l.returned_at,
+                       l.in_period as line_in_period
+                from m join rl r on r.id = m.transfer_id join ls l on l.line_no = m.line_no""").update();
+        // the groups of more than one pair (one-to-many, many-to-one) are few: the others are checked pair by pair
+        jdbc.sql("create temp table mg on commit drop as select group_key from m group by group_key having count(*) > 1")
+                .update();
+        jdbc.sql("analyze mg").update();
+        // a group of one pair: the transfer's amount and currency against the line's
+        jdbc.sql("""
+                insert into d
+                select p.type, p.id, p.partner_id, p.line_no, p.rail_reference, p.currency, p.amount_minor,
+                       p.line_amount, p.status, p.rail_status,
+                       'matched by ' || p.rule || ' (1 transfer(s), 1 line(s)): ledger ' || p.amount_minor || ' '
+                           || p.currency || ', rail ' || coalesce(p.line_amount::text, '?') || ' '
+                           || coalesce(p.line_currency, '?') || ', tolerance ' || p.tolerance,
+                       ? || '|' || p.type || '|' || p.id || '|' || coalesce(p.rail_reference, p.line_no::text)
+                from (select mp.*, case when line_amount is null or line_currency is null or line_currency <> currency
+                                       then 'currency_mismatch' else 'amount_mismatch' end as type
+                      from mp where (ledger_in_period or line_in_period)
+                        and (line_amount is null or line_currency is null or line_currency <> currency
+                             or abs(amount_minor - line_amount) > tolerance)
+                        and not exists (select 1 from mg where mg.group_key = mp.group_key)) p""").param(rail).update();
+        // a larger group: the transfers' total against the lines' total (a group holds every pair of its transfers
+        // and its lines, so each transfer and each line is counted once)
         jdbc.sql("""
                 create temp table gt on commit drop as
-                select x.group_key, min(x.rule) as rule, min(x.tolerance) as tolerance, sum(r.amount_minor) as amount,
-                       count(*) as n, min(r.currency) as c0, max(r.currency) as c1, bool_or(r.in_period) as in_period
-                from (select distinct group_key, transfer_id, rule, tolerance from m) x join rl r on r.id = x.transfer_id
+                select x.group_key, min(x.rule) as rule, min(x.tolerance) as tolerance, sum(x.amount_minor) as amount,
+                       count(*) as n, min(x.currency) as c0, max(x.currency) as c1, bool_or(x.ledger_in_period) as in_period
+                from (select distinct group_key, id, rule, tolerance, amount_minor, currency, ledger_in_period
+                      from mp join mg using (group_key)) x
                 group by x.group_key""").update();
         jdbc.sql("""
                 create temp table gl on commit drop as
-                select x.group_key, sum(l.amount_minor) as amount, count(*) as n, min(l.currency) as c0,
-                       max(l.currency) as c1, bool_or(l.currency is null or l.amount_minor is null) as unreadable,
-                       bool_or(l.in_period) as in_period, min(l.line_no) as first_line
-                from (select distinct group_key, line_no from m) x join ls l on l.line_no = x.line_no
+                select x.group_key, sum(x.line_amount) as amount, count(*) as n, min(x.line_currency) as c0,
+                       max(x.line_currency) as c1, bool_or(x.line_currency is null or x.line_amount is null) as unreadable,
+                       bool_or(x.line_in_period) as in_period, min(x.line_no) as first_line
+                from (select distinct group_key, line_no, line_amount, line_currency, line_in_period
+                      from mp join mg using (group_key)) x
                 group by x.group_key""").update();
-        jdbc.sql("analyze gt").update();
-        jdbc.sql("analyze gl").update();
         jdbc.sql("""
                 insert into d
                 select case when gl.unreadable or gt.c0 <> gt.c1 or gl.c0 <> gl.c1 or gt.c0 <> gl.c0
@@ -391,8 +419,8 @@ public class ReconciliationEngine {
                             then 'currency_mismatch' else 'amount_mismatch' end || '|' || r.id || '|'
                            || coalesce(l.rail_reference, gl.first_line::text)
                 from gt join gl on gl.group_key = gt.group_key
-                join (select distinct group_key, transfer_id from m) x on x.group_key = gt.group_key
-                join rl r on r.id = x.transfer_id
+                join (select distinct group_key, id, partner_id, currency, status from mp join mg using (group_key)) r
+                  on r.group_key = gt.group_key
                 join ls l on l.line_no = gl.first_line
                 where (gt.in_period or gl.in_period)
                   and (gl.unreadable or gt.c0 <> gt.c1 or gl.c0 <> gl.c1 or gt.c0 <> gl.c0
@@ -407,15 +435,12 @@ public class ReconciliationEngine {
                             else 'ledger ' || p.status || ', rail ' || coalesce(p.rail_status, '?') || ' ('
                                  || p.outcome || ')' end,
                        ? || '|' || p.type || '|' || p.id || '|' || coalesce(p.rail_reference, p.line_no::text)
-                from (select r.id, r.partner_id, l.line_no, l.rail_reference, r.currency, r.amount_minor,
-                             l.amount_minor as line_amount, r.status, l.rail_status, l.outcome, l.returned_at,
-                             case when r.status = 'SETTLED' and l.outcome = 'RETURNED' then 'late_return'
-                                  else 'status_mismatch' end as type
-                      from m join rl r on r.id = m.transfer_id join ls l on l.line_no = m.line_no
-                      where (r.in_period or l.in_period)
-                        and (r.status, l.outcome) not in (('SUBMITTED', 'PENDING'), ('SETTLED', 'SETTLED'),
-                                                          ('FAILED', 'FAILED'), ('RETURNED', 'RETURNED'),
-                                                          ('FAILED', 'RETURNED'), ('RETURNED', 'FAILED'))) p
+                from (select mp.*, case when status = 'SETTLED' and outcome = 'RETURNED' then 'late_return'
+                                        else 'status_mismatch' end as type
+                      from mp where (ledger_in_period or line_in_period)
+                        and (status, outcome) not in (('SUBMITTED', 'PENDING'), ('SETTLED', 'SETTLED'),
+                                                      ('FAILED', 'FAILED'), ('RETURNED', 'RETURNED'),
+                                                      ('FAILED', 'RETURNED'), ('RETURNED', 'FAILED'))) p
                 order by p.id, p.type, p.line_no""").param(rail).update();
         // the same line delivered again by the rail
         jdbc.sql("""
@@ -444,14 +469,15 @@ public class ReconciliationEngine {
                 .update();
     }
 
+    /** Counts and totals; what was matched is what matching did not leave over (ur, ul), not a join of m again. */
     private Map<String, Object> stats() {
         Map<String, Object> stats = new LinkedHashMap<>(jdbc.sql("""
                 select (select count(*) from rl where in_period) as ledger_transfers,
                        (select count(*) from ls where in_period and dup_rank = 1) as statement_lines,
-                       (select count(distinct m.transfer_id) from m join rl r on r.id = m.transfer_id
-                        where r.in_period) as matched_transfers,
-                       (select count(distinct m.line_no) from m join ls l on l.line_no = m.line_no
-                        where l.in_period) as matched_lines,
+                       (select count(*) from rl where in_period) - (select count(*) from ur where in_period)
+                           as matched_transfers,
+                       (select count(*) from ls where in_period and dup_rank = 1)
+                           - (select count(*) from ul where in_period) as matched_lines,
                        (select count(distinct fingerprint) from d) as discrepancies""").query().singleRow());
         long total = ((Number) stats.get("ledger_transfers")).longValue()
                 + ((Number) stats.get("statement_lines")).longValue();
@@ -467,13 +493,14 @@ public class ReconciliationEngine {
                         'statement_count', coalesce(b.n, 0), 'statement_total_minor', coalesce(b.total, 0),
                         'matched_statement_total_minor', coalesce(b.matched, 0)) as totals
                     from (select r.currency, count(*) as n, sum(r.amount_minor) as total,
-                                 sum(r.amount_minor) filter (where x.transfer_id is not null) as matched
-                          from rl r left join (select distinct transfer_id from m) x on x.transfer_id = r.id
-                          where r.in_period group by r.currency) a
+                                 sum(r.amount_minor) - coalesce((select sum(u.amount_minor) from ur u
+                                     where u.in_period and u.currency = r.currency), 0) as matched
+                          from rl r where r.in_period group by r.currency) a
                     full join (select l.currency, count(*) as n, sum(l.amount_minor) as total,
-                                      sum(l.amount_minor) filter (where x.line_no is not null) as matched
-                               from ls l left join (select distinct line_no from m) x on x.line_no = l.line_no
-                               where l.in_period and l.dup_rank = 1 and l.currency is not null group by l.currency) b
+                                      sum(l.amount_minor) - coalesce((select sum(u.amount_minor) from ul u
+                                          where u.in_period and u.currency = l.currency), 0) as matched
+                               from ls l where l.in_period and l.dup_rank = 1 and l.currency is not null
+                               group by l.currency) b
                       on b.currency = a.currency) t""").query(String.class).single()));
         report.put("discrepancies", jsonOf(jdbc.sql("""
                 select coalesce(jsonb_object_agg(type, n), '{}'::jsonb)::text
@@ -481,8 +508,8 @@ public class ReconciliationEngine {
                 .query(String.class).single()));
         report.put("matched_by_rule", jsonOf(jdbc.sql("""
                 select coalesce(jsonb_object_agg(rule, n), '{}'::jsonb)::text
-                from (select m.rule, count(*) as n from m join rl r on r.id = m.transfer_id
-                      join ls l on l.line_no = m.line_no where r.in_period or l.in_period group by m.rule) t""").query(String.class).single()));
+                from (select rule, count(*) as n from mp where ledger_in_period or line_in_period group by rule) t""")
+                .query(String.class).single()));
         stats.put("report", report);
         return stats;
     }
