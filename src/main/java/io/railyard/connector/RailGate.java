@@ -58,6 +58,7 @@ public class RailGate {
     private final ObjectMapper json;
     private final ProducerTemplate producer;
     private final Duration recheckAfter;
+    private final Duration recheckMaxPause;
     private final Duration queueFor;
     private final int maxAttempts;
     private final Duration watchInterval;
@@ -65,6 +66,7 @@ public class RailGate {
     public RailGate(Transfers transfers, Refunds refunds, ConnectorRegistry connectors, TransferRouter router,
             JdbcClient jdbc, ObjectMapper json, ProducerTemplate producer,
             @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
+            @Value("${railyard.settlement.recheck-max-pause:PT5M}") Duration recheckMaxPause,
             @Value("${railyard.settlement.queue-when-unavailable-for:PT30S}") Duration queueFor,
             @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
@@ -77,6 +79,7 @@ public class RailGate {
         this.json = json;
         this.producer = producer;
         this.recheckAfter = recheckAfter;
+        this.recheckMaxPause = recheckMaxPause;
         this.queueFor = queueFor;
         this.maxAttempts = maxAttempts;
     }
@@ -372,8 +375,9 @@ public class RailGate {
             UUID id = (UUID) refund.get("id");
             int attempts = jdbc.sql("""
                     update refunds set attempts = attempts + 1,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => ? * power(2, least(attempts, 6)))
-                    where id = ? returning attempts""").params(recheckAfter.toMillis() / 1000.0, id)
+                        next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, attempts), ?))
+                    where id = ? returning attempts""")
+                    .params(recheckAfter.toMillis() / 1000.0, recheckMaxPause.toMillis() / 1000.0, id)
                     .query(Integer.class).single();
             if (attempts >= maxAttempts) {
                 jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
@@ -392,9 +396,15 @@ public class RailGate {
                 "kafka.KEY", id.toString()));
     }
 
+    /**
+     * The pause before asking again doubles from {@code recheck-after} up to {@code recheck-max-pause}: a confirmation
+     * lost to a crash or a slow rail is found again within minutes, however many times the rail said "pending".
+     */
     private void scheduleRecheck(UUID id, int attempt) {
-        long delay = recheckAfter.toMillis() * (1L << Math.min(attempt - 1, 6));
-        jdbc.sql("update transfers set next_attempt_at = clock_timestamp() + make_interval(secs => ?) where id = ?")
-                .params(delay / 1000.0, id).update();
+        jdbc.sql("""
+                update transfers set next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, ?), ?))
+                where id = ?""")
+                .params(recheckAfter.toMillis() / 1000.0, attempt - 1, recheckMaxPause.toMillis() / 1000.0, id)
+                .update();
     }
 }

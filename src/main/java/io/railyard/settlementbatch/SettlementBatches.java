@@ -59,6 +59,7 @@ public class SettlementBatches {
     private final ObjectMapper json;
     private final ObjectMapper canonical;
     private final Duration recheckAfter;
+    private final Duration recheckMaxPause;
     private final int maxAttempts;
     private final TransferRouter router;
     private final Duration reofferGrace;
@@ -68,6 +69,7 @@ public class SettlementBatches {
     public SettlementBatches(JdbcClient jdbc, Transfers transfers, SettlementWindows windows,
             ConnectorRegistry connectors, ObjectMapper json, TransferRouter router,
             @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
+            @Value("${railyard.settlement.recheck-max-pause:PT5M}") Duration recheckMaxPause,
             @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
             @Value("${railyard.settlement-batches.reoffer-grace:PT1M}") Duration reofferGrace,
             @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
@@ -84,6 +86,7 @@ public class SettlementBatches {
         // one beneficiary is one JSON text whatever the key order it was written in
         this.canonical = json.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
         this.recheckAfter = recheckAfter;
+        this.recheckMaxPause = recheckMaxPause;
         this.maxAttempts = maxAttempts;
     }
 
@@ -393,8 +396,9 @@ public class SettlementBatches {
         for (UUID id : due) {
             int attempts = jdbc.sql("""
                     update settlement_batches set attempts = attempts + 1,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => ? * power(2, least(attempts, 6)))
-                    where id = ? returning attempts""").params(recheckAfter.toMillis() / 1000.0, id)
+                        next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, attempts), ?))
+                    where id = ? returning attempts""")
+                    .params(recheckAfter.toMillis() / 1000.0, recheckMaxPause.toMillis() / 1000.0, id)
                     .query(Integer.class).single();
             if (attempts >= maxAttempts) {
                 jdbc.sql("update settlement_batches set next_attempt_at = null, needs_review = true where id = ?")
