@@ -360,7 +360,8 @@ public class RailGate {
     /**
      * Refunds without a final answer from their rail (never sent because the circuit was open, or sent without a
      * final status) are asked again with the same idempotency key, with doubling backoff; after {@code max-attempts}
-     * they are left for review.
+     * they are left for review, unless their rail awaits a return from the beneficiary: then its connector fails the
+     * refund once the wait is over ({@link ConnectorRegistry#awaitsRefunds}).
      */
     @Transactional
     public int recheckRefundsDue() {
@@ -375,7 +376,7 @@ public class RailGate {
                         next_attempt_at = clock_timestamp() + make_interval(secs => ? * power(2, least(attempts, 6)))
                     where id = ? returning attempts""").params(recheckAfter.toMillis() / 1000.0, id)
                     .query(Integer.class).single();
-            if (attempts >= maxAttempts) {
+            if (attempts >= maxAttempts && !connectors.awaitsRefunds((String) refund.get("rail"))) {
                 jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
                         .update();
                 log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);

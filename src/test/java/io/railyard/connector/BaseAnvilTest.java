@@ -11,7 +11,6 @@ import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.math.BigInteger;
-import java.security.SecureRandom;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +32,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.web3j.crypto.Keys;
 import org.web3j.utils.Numeric;
 
 /**
@@ -46,7 +44,6 @@ import org.web3j.utils.Numeric;
 class BaseAnvilTest extends HubTest {
 
     private static final BigInteger HOT_WALLET_FLOAT = BigInteger.valueOf(10_000_000_000L); // 10,000 USDC
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static AnvilNode anvil;
 
     @Autowired
@@ -56,14 +53,7 @@ class BaseAnvilTest extends HubTest {
 
     @DynamicPropertySource
     static void baseOnAnvil(DynamicPropertyRegistry registry) {
-        anvil = AnvilNode.start();
-        anvil.mint(AnvilNode.HOT_WALLET, HOT_WALLET_FLOAT);
-        registry.add("spring.quartz.scheduler-name", () -> "railyard-base-anvil");
-        registry.add("camel.main.name", () -> "railyard-base-anvil");
-        registry.add("railyard.connectors.base-usdc.rpc-url", anvil::url);
-        registry.add("railyard.connectors.base-usdc.usdc-contract", anvil::token);
-        registry.add("railyard.connectors.base-usdc.chain-id", () -> AnvilNode.CHAIN_ID);
-        registry.add("railyard.connectors.base-usdc.private-key", () -> AnvilNode.HOT_WALLET_KEY);
+        anvil = AnvilNode.startFor(registry, "railyard-base-anvil", HOT_WALLET_FLOAT);
     }
 
     @AfterAll
@@ -318,11 +308,8 @@ class BaseAnvilTest extends HubTest {
                 .param(id).query(Timestamp.class).single().toInstant();
     }
 
-    /** A new EIP-55 address that holds nothing. */
     private static String freshAddress() {
-        byte[] bytes = new byte[20];
-        RANDOM.nextBytes(bytes);
-        return Keys.toChecksumAddress(Numeric.toHexString(bytes));
+        return AnvilNode.freshAddress();
     }
 
 }
