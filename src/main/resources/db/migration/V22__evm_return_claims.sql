@@ -9,3 +9,7 @@ create table evm_return_claims (
     claimed_at    timestamptz not null default clock_timestamp(),
     unique (rail, tx_hash, log_index)
 );
+
+-- What a rail tells the partner about a refund beyond its status, from its connector's latest answer (Base: the
+-- address the beneficiary must send the tokens back to, and until when the hub waits).
+alter table refunds add column rail_details jsonb;

@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,13 +45,28 @@ public class EvmReturns {
      * {@code returned} with {@code railyardRailReference} = {@code <tx hash>:<log index>} (a confirmed return of exactly
      * the amount, claimed now or by an earlier look), {@code returning} (such a return, not confirmed yet),
      * {@code awaiting_return}, or {@code not_received} once {@code evmRefundWait} has passed since the refund was asked.
-     * Equal refunds awaited from one address take the returns in order: the oldest refund the first return.
+     * Equal refunds awaited from one address take the returns in order: the oldest refund the first return. Sets
+     * {@code railyardRailDetails}: where and what the beneficiary must send back ({@code return_to}, {@code return_from},
+     * {@code token_contract}, {@code token_units}), and {@code awaited_until}.
      */
     @Transactional
     public void match(Exchange exchange) {
         String rail = exchange.getProperty("railyardRail", String.class);
         UUID refundId = UUID.fromString(exchange.getProperty("railyardRefundId", String.class));
         String from = beneficiary(exchange).toLowerCase();
+        String hotWallet = exchange.getProperty("evmSender", String.class).toLowerCase();
+        long amountMinor = exchange.getProperty("railyardAmountMinor", Long.class);
+        Map<?, ?> refund = exchange.getProperty("railyardRefund", Map.class);
+        Instant askedAt = Instant.parse((String) refund.get("created_at"));
+        Duration wait = Duration.parse(exchange.getProperty("evmRefundWait", String.class));
+        // what the partner needs to have the beneficiary send the refund back (GET /v1/refunds/{id}: rail_details)
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("return_to", hotWallet);
+        details.put("return_from", from);
+        details.put("token_contract", exchange.getProperty("evmContract", String.class));
+        details.put("token_units", Long.toString(amountMinor));
+        details.put("awaited_until", askedAt.plus(wait).toString());
+        exchange.setProperty("railyardRailDetails", details);
         // one matcher per beneficiary at a time until commit: two refunds must not claim the same return
         jdbc.sql("select pg_advisory_xact_lock(hashtextextended('evm-return:' || ? || ':' || ?, 0)) is null")
                 .params(rail, from).query(Boolean.class).single();
@@ -61,10 +77,6 @@ public class EvmReturns {
             returned(exchange, claimed.get());
             return;
         }
-        long amountMinor = exchange.getProperty("railyardAmountMinor", Long.class);
-        Map<?, ?> refund = exchange.getProperty("railyardRefund", Map.class);
-        Instant askedAt = Instant.parse((String) refund.get("created_at"));
-        Duration wait = Duration.parse(exchange.getProperty("evmRefundWait", String.class));
         // refunds of the same amount awaited from the same address, asked before this one and still unserved
         long ahead = jdbc.sql("""
                 select count(*) from refunds r join transfers t on t.id = r.transfer_id
@@ -105,7 +117,7 @@ public class EvmReturns {
             exchange.setProperty("railyardRailStatus", "not_received");
             exchange.setProperty("railyardFailureCode", "return_not_received");
             exchange.setProperty("railyardFailureReason", "no return of " + amountMinor + " token units from " + from
-                    + " to " + exchange.getProperty("evmSender", String.class).toLowerCase() + " within " + wait);
+                    + " to " + hotWallet + " within " + wait);
         } else {
             exchange.setProperty("railyardRailStatus", "awaiting_return");
         }

@@ -159,7 +159,8 @@ public class RailGate {
      * Turns the rail's answer (properties {@code railyardRailStatus}, {@code railyardRailReference}, optional
      * {@code railyardFailureCode} / {@code railyardFailureReason}, and {@code railyardReturnedAmount}: how much of a
      * settled payout the rail has given back so far, for a rail that returns in part; ignored unless the payout stands,
-     * SETTLED) into the settlement result message in the body.
+     * SETTLED) into the settlement result message in the body; for a refund, {@code railyardRailDetails} (a map: what
+     * the partner should know of it beyond its status) goes with it as {@code rail_details}.
      */
     public void result(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
@@ -175,6 +176,10 @@ public class RailGate {
                 exchange.getProperty("railyardFailureReason", String.class),
                 // only a payout that stands has been returned in part; a whole return takes what is left
                 outcome != RailOutcome.SETTLED || returned == null || returned.isBlank() ? null : returned);
+        Object details = exchange.getProperty("railyardRailDetails");
+        if (refundId != null && details != null) {
+            result.put("rail_details", details);
+        }
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader("kafka.KEY", transferId);
         exchange.getMessage().setBody(json.writeValueAsString(result));

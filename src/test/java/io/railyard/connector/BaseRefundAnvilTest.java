@@ -12,6 +12,7 @@ import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -75,6 +76,13 @@ class BaseRefundAnvilTest extends HubTest {
         JsonNode awaiting = awaitRailStatus(partner, partial, "awaiting_return");
         assertThat(awaiting.get("status").asText()).isIn("PENDING", "SUBMITTED");
         assertThat(awaiting.has("rail_reference")).isFalse();
+        // what the partner passes on to the beneficiary: send these token units of this contract back to this address
+        assertThat(awaiting.at("/rail_details/return_to").asText()).isEqualTo(AnvilNode.HOT_WALLET);
+        assertThat(awaiting.at("/rail_details/return_from").asText()).isEqualTo(beneficiary.toLowerCase());
+        assertThat(awaiting.at("/rail_details/token_contract").asText()).isEqualToIgnoringCase(anvil.token());
+        assertThat(awaiting.at("/rail_details/token_units").asText()).isEqualTo("4000000");
+        assertThat(Instant.parse(awaiting.at("/rail_details/awaited_until").asText()))
+                .isEqualTo(Instant.parse(awaiting.get("created_at").asText()).plus(Duration.parse(REFUND_WAIT)));
         // nothing moves while the return has not come: not on chain, not in the ledger
         assertThat(anvil.balanceOf(beneficiary)).isEqualTo(BigInteger.valueOf(10_000_000));
         assertThat(anvil.balanceOf(AnvilNode.HOT_WALLET)).isEqualTo(wallet);
@@ -185,8 +193,8 @@ class BaseRefundAnvilTest extends HubTest {
         assertThat(failed.at("/failure/code").asText()).isEqualTo("return_not_received");
         assertThat(failed.at("/failure/reason").asText()).contains(beneficiary.toLowerCase())
                 .contains(AnvilNode.HOT_WALLET).contains(REFUND_WAIT);
-        assertThat(Duration.between(java.time.Instant.parse(failed.get("created_at").asText()),
-                java.time.Instant.parse(failed.get("completed_at").asText()))).isGreaterThan(Duration.parse(REFUND_WAIT));
+        assertThat(Duration.between(Instant.parse(failed.get("created_at").asText()),
+                Instant.parse(failed.get("completed_at").asText()))).isGreaterThan(Duration.parse(REFUND_WAIT));
         assertThat(call("GET", "/v1/transfers/" + transfer + "/refunds").as(partner).send().json()
                 .get("refundable_amount").asText()).as("the reservation given back").isEqualTo("5.000000");
         assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE))).isEqualTo(available);
