@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.railyard.HubTest;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -23,12 +22,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.NotifyBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -41,26 +36,13 @@ import org.web3j.utils.Numeric;
  * Transfer logs. Its own hub (its own port, scheduler and Camel name), closed after the class.
  */
 @DirtiesContext
-class BaseAnvilTest extends HubTest {
+class BaseAnvilTest extends AnvilHubTest {
 
     private static final BigInteger HOT_WALLET_FLOAT = BigInteger.valueOf(10_000_000_000L); // 10,000 USDC
-    private static AnvilNode anvil;
-
-    @Autowired
-    CamelContext camel;
-    @Autowired
-    ProducerTemplate producer;
 
     @DynamicPropertySource
     static void baseOnAnvil(DynamicPropertyRegistry registry) {
         anvil = AnvilNode.startFor(registry, "railyard-base-anvil", HOT_WALLET_FLOAT);
-    }
-
-    @AfterAll
-    static void stopAnvil() {
-        if (anvil != null) { // null when anvil could not be started: the tests failed saying why
-            anvil.close();
-        }
     }
 
     @Test

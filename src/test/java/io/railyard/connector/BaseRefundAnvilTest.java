@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.railyard.HubTest;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -17,12 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.NotifyBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -35,15 +30,9 @@ import org.web3j.utils.Numeric;
  * of 25 s, so a return that never comes fails within the test.
  */
 @DirtiesContext
-class BaseRefundAnvilTest extends HubTest {
+class BaseRefundAnvilTest extends AnvilHubTest {
 
     private static final String REFUND_WAIT = "PT25S";
-    private static AnvilNode anvil;
-
-    @Autowired
-    CamelContext camel;
-    @Autowired
-    ProducerTemplate producer;
 
     @DynamicPropertySource
     static void baseOnAnvil(DynamicPropertyRegistry registry) {
@@ -52,19 +41,13 @@ class BaseRefundAnvilTest extends HubTest {
         registry.add("railyard.connectors.base-usdc.refund-wait", () -> REFUND_WAIT);
     }
 
-    @AfterAll
-    static void stopAnvil() {
-        if (anvil != null) {
-            anvil.close();
-        }
-    }
-
     @Test
     void refundsSettleOnlyWhenTheBeneficiaryReturnsExactlyTheirAmountToTheHotWallet() {
-        TestPartner partner = newPartner("100 USDC");
-        String beneficiary = AnvilNode.freshAddress();
-        String transfer = pay(partner, beneficiary, "10.00");
-        long available = balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE));
+        Paid paid = pay("10.00");
+        TestPartner partner = paid.partner();
+        String beneficiary = paid.beneficiary();
+        String transfer = paid.transfer();
+        long available = available(partner);
         long rail = balance(railAccount());
         BigInteger wallet = anvil.balanceOf(AnvilNode.HOT_WALLET);
 
@@ -86,7 +69,7 @@ class BaseRefundAnvilTest extends HubTest {
         // nothing moves while the return has not come: not on chain, not in the ledger
         assertThat(anvil.balanceOf(beneficiary)).isEqualTo(BigInteger.valueOf(10_000_000));
         assertThat(anvil.balanceOf(AnvilNode.HOT_WALLET)).isEqualTo(wallet);
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE))).isEqualTo(available);
+        assertThat(available(partner)).isEqualTo(available);
         assertThat(balance(railAccount())).isEqualTo(rail);
 
         // a return of another amount is no return of this refund
@@ -103,8 +86,7 @@ class BaseRefundAnvilTest extends HubTest {
         assertThat(settled.get("rail_status").asText()).isEqualTo("returned");
         assertThat(settled.get("rail_reference").asText()).as("the return's tx hash and log index")
                 .isEqualTo(right + ":" + Numeric.toBigInt(rightReceipt.at("/logs/0/logIndex").asText()));
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)) - available)
-                .isEqualTo(4_000_000);
+        assertThat(available(partner) - available).isEqualTo(4_000_000);
         assertThat(rail - balance(railAccount())).isEqualTo(4_000_000);
         assertThat(entries(partial)).isEqualTo(1);
         LedgerInvariants.assertHold(jdbc);
@@ -120,8 +102,7 @@ class BaseRefundAnvilTest extends HubTest {
         confirm(back);
         JsonNode fullSettled = awaitRefund(partner, full, "SUCCEEDED");
         assertThat(fullSettled.get("rail_reference").asText()).startsWith(back + ":");
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)) - available)
-                .isEqualTo(10_000_000);
+        assertThat(available(partner) - available).isEqualTo(10_000_000);
         assertThat(rail - balance(railAccount())).isEqualTo(10_000_000);
         assertThat(anvil.balanceOf(AnvilNode.HOT_WALLET)).as("every return arrived, the wrong one too")
                 .isEqualTo(wallet.add(BigInteger.valueOf(3_990_000 + 4_000_000 + 6_000_000)));
@@ -143,61 +124,54 @@ class BaseRefundAnvilTest extends HubTest {
         assertThat(replay.body()).isEqualTo(asked.body());
         assertThat(jdbc.sql("select count(*) from refunds where transfer_id = ?::uuid").param(transfer)
                 .query(Long.class).single()).isEqualTo(2);
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)) - available)
-                .isEqualTo(10_000_000);
+        assertThat(available(partner) - available).isEqualTo(10_000_000);
         LedgerInvariants.assertHold(jdbc);
     }
 
     @Test
     void equalRefundsAwaitedFromOneAddressTakeOneReturnEachOldestFirst() {
-        TestPartner partner = newPartner("100 USDC");
-        String beneficiary = AnvilNode.freshAddress();
-        String transfer = pay(partner, beneficiary, "5.00");
-        long available = balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE));
-        String older = refund(partner, transfer, UUID.randomUUID().toString(), Map.of("amount", "2.00")).json()
-                .get("id").asText();
-        String newer = refund(partner, transfer, UUID.randomUUID().toString(), Map.of("amount", "2.00")).json()
-                .get("id").asText();
+        Paid paid = pay("5.00");
+        TestPartner partner = paid.partner();
+        long available = available(partner);
+        String older = ask(paid, "2.00");
+        String newer = ask(paid, "2.00");
         awaitRailStatus(partner, newer, "awaiting_return");
 
-        String first = anvil.transferAsOwner(beneficiary, AnvilNode.HOT_WALLET, BigInteger.valueOf(2_000_000));
+        String first = anvil.transferAsOwner(paid.beneficiary(), AnvilNode.HOT_WALLET, BigInteger.valueOf(2_000_000));
         confirm(first);
         look(newer); // asked first, the newer refund leaves the return to the older one
         assertThat(awaitRefund(partner, older, "SUCCEEDED").get("rail_reference").asText()).startsWith(first + ":");
         assertThat(refundView(partner, newer).get("status").asText()).isEqualTo("SUBMITTED");
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)) - available)
-                .as("one return, one refund").isEqualTo(2_000_000);
+        assertThat(available(partner) - available).as("one return, one refund").isEqualTo(2_000_000);
 
-        String second = anvil.transferAsOwner(beneficiary, AnvilNode.HOT_WALLET, BigInteger.valueOf(2_000_000));
+        String second = anvil.transferAsOwner(paid.beneficiary(), AnvilNode.HOT_WALLET, BigInteger.valueOf(2_000_000));
         confirm(second);
         assertThat(awaitRefund(partner, newer, "SUCCEEDED").get("rail_reference").asText()).startsWith(second + ":");
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)) - available)
-                .isEqualTo(4_000_000);
+        assertThat(available(partner) - available).isEqualTo(4_000_000);
         LedgerInvariants.assertHold(jdbc);
     }
 
     @Test
     void aRefundWhoseReturnNeverComesFailsAfterTheWaitAndIsRefundableAgain() {
-        TestPartner partner = newPartner("100 USDC");
-        String beneficiary = AnvilNode.freshAddress();
-        String transfer = pay(partner, beneficiary, "5.00");
-        long available = balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE));
+        Paid paid = pay("5.00");
         long rail = balance(railAccount());
-        String id = refund(partner, transfer, UUID.randomUUID().toString(), Map.of("amount", "5.00")).json()
-                .get("id").asText();
+        TestPartner partner = paid.partner();
+        String transfer = paid.transfer();
+        long available = available(partner);
+        String id = ask(paid, "5.00");
         assertThat(call("GET", "/v1/transfers/" + transfer + "/refunds").as(partner).send().json()
                 .get("refundable_amount").asText()).as("reserved while awaited").isEqualTo("0.000000");
 
         // the recheck sweep alone ends it: no look is asked for here
         JsonNode failed = awaitRefund(partner, id, "FAILED", Duration.ofSeconds(120));
         assertThat(failed.at("/failure/code").asText()).isEqualTo("return_not_received");
-        assertThat(failed.at("/failure/reason").asText()).contains(beneficiary.toLowerCase())
+        assertThat(failed.at("/failure/reason").asText()).contains(paid.beneficiary().toLowerCase())
                 .contains(AnvilNode.HOT_WALLET).contains(REFUND_WAIT);
         assertThat(Duration.between(Instant.parse(failed.get("created_at").asText()),
                 Instant.parse(failed.get("completed_at").asText()))).isGreaterThan(Duration.parse(REFUND_WAIT));
         assertThat(call("GET", "/v1/transfers/" + transfer + "/refunds").as(partner).send().json()
                 .get("refundable_amount").asText()).as("the reservation given back").isEqualTo("5.000000");
-        assertThat(balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE))).isEqualTo(available);
+        assertThat(available(partner)).isEqualTo(available);
         assertThat(balance(railAccount())).isEqualTo(rail);
         assertThat(jdbc.sql("select count(*) from journal_entries where reference = ?").param(id).query(Long.class)
                 .single()).isZero();
@@ -208,13 +182,25 @@ class BaseRefundAnvilTest extends HubTest {
 
     // --- helpers ---
 
-    /** A SETTLED payout of {@code amount} USDC to {@code address} on chain; its id. */
-    private String pay(TestPartner partner, String address, String amount) {
+    /** A transfer of a new partner (100 USDC), SETTLED on chain to a new beneficiary address. */
+    record Paid(TestPartner partner, String beneficiary, String transfer) {
+    }
+
+    private Paid pay(String amount) {
+        TestPartner partner = newPartner("100 USDC");
+        String beneficiary = AnvilNode.freshAddress();
         String id = createTransfer(partner, TransferFixtures.body(amount, "USDC", Map.of("currency", "USDC",
-                "network", "base", "address", address)));
+                "network", "base", "address", beneficiary)));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> "SETTLED".equals(
                 call("GET", "/v1/transfers/" + id).as(partner).send().json().get("status").asText()));
-        return id;
+        return new Paid(partner, beneficiary, id);
+    }
+
+    /** A refund of {@code amount} asked (201); its id. */
+    private String ask(Paid paid, String amount) {
+        Reply asked = refund(paid.partner(), paid.transfer(), UUID.randomUUID().toString(), Map.of("amount", amount));
+        assertThat(asked.status()).as(asked.toString()).isEqualTo(201);
+        return asked.json().get("id").asText();
     }
 
     private Reply refund(TestPartner partner, String transfer, String key, Map<String, Object> body) {
@@ -265,6 +251,10 @@ class BaseRefundAnvilTest extends HubTest {
 
     private long balance(AccountKey account) {
         return ledger.balance(account);
+    }
+
+    private long available(TestPartner partner) {
+        return ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE));
     }
 
     private static AccountKey railAccount() {
