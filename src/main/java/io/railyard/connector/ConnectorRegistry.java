@@ -91,6 +91,17 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         return connector != null && connector.refundStatuses() != null && !connector.refundStatuses().isEmpty();
     }
 
+    /**
+     * Whether the rail's refunds wait for the beneficiary to send the money back (its connector declares a
+     * {@code refund-wait} parameter, e.g. Base USDC): such a refund is looked for until that wait is over, when its
+     * connector fails it, so the recheck sweep's attempt limit does not apply to it.
+     */
+    public boolean awaitsRefunds(String rail) {
+        ConnectorDescriptor connector = connectors.get(rail);
+        return connector != null && connector.parameters() != null
+                && connector.parameters().containsKey("refund-wait");
+    }
+
     /** The transfer's fallback rail, when it has one it is not already on and whose connector is here. */
     public Optional<String> fallbackOf(Transfer transfer) {
         return Optional.ofNullable(transfer.fallbackRail())

@@ -28,11 +28,31 @@ public class EvmBlocks {
      */
     public void searchPeriod(Exchange exchange) {
         long head = quantity(result(exchange, "eth_blockNumber"));
-        exchange.setProperty("evmSenderTopic",
-                Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(exchange.getProperty("evmSender", String.class)), 64));
+        exchange.setProperty("evmSenderTopic", topic(exchange.getProperty("evmSender", String.class)));
         exchange.setProperty("evmHead", head);
         exchange.setProperty("evmBounds", new ArrayList<Long>());
         search(exchange, 0, epochSecondsAtOrAfter(exchange, "railyardFrom"));
+    }
+
+    /**
+     * Body: the {@code eth_getTransactionReceipt} answer of a mined transaction; {@code evmHead}: the
+     * {@code eth_blockNumber} answer's result. Sets up reading the logs of the blocks after the transaction's up to the
+     * head, as {@link #narrow} does for a period: {@code evmFetching}, {@code evmRangeFrom}, {@code evmRangeTo},
+     * {@code evmLogs}.
+     */
+    public void logsAfter(Exchange exchange) {
+        if (!(result(exchange, "eth_getTransactionReceipt") instanceof Map<?, ?> receipt)
+                || receipt.get("blockNumber") == null) {
+            throw new IllegalStateException("the node has no mined receipt of the transaction");
+        }
+        exchange.setProperty("evmLastBlock", quantity(exchange.getProperty("evmHead", String.class)));
+        exchange.setProperty("evmLogs", new ArrayList<>());
+        range(exchange, quantity(receipt.get("blockNumber")) + 1);
+    }
+
+    /** An address as a 32-byte log topic (indexed {@code address} parameters of an event). */
+    public static String topic(String address) {
+        return Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(address), 64);
     }
 
     /**
@@ -130,7 +150,7 @@ public class EvmBlocks {
         return answer.get("result");
     }
 
-    private static long quantity(Object hex) {
+    static long quantity(Object hex) {
         return Numeric.toBigInt((String) hex).longValueExact();
     }
 }

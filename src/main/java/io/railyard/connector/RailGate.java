@@ -162,7 +162,8 @@ public class RailGate {
      * Turns the rail's answer (properties {@code railyardRailStatus}, {@code railyardRailReference}, optional
      * {@code railyardFailureCode} / {@code railyardFailureReason}, and {@code railyardReturnedAmount}: how much of a
      * settled payout the rail has given back so far, for a rail that returns in part; ignored unless the payout stands,
-     * SETTLED) into the settlement result message in the body.
+     * SETTLED) into the settlement result message in the body; for a refund, {@code railyardRailDetails} (a map: what
+     * the partner should know of it beyond its status) goes with it as {@code rail_details}.
      */
     public void result(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
@@ -178,6 +179,10 @@ public class RailGate {
                 exchange.getProperty("railyardFailureReason", String.class),
                 // only a payout that stands has been returned in part; a whole return takes what is left
                 outcome != RailOutcome.SETTLED || returned == null || returned.isBlank() ? null : returned);
+        Object details = exchange.getProperty("railyardRailDetails");
+        if (refundId != null && details != null) {
+            result.put("rail_details", details);
+        }
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader("kafka.KEY", transferId);
         exchange.getMessage().setBody(json.writeValueAsString(result));
@@ -363,7 +368,8 @@ public class RailGate {
     /**
      * Refunds without a final answer from their rail (never sent because the circuit was open, or sent without a
      * final status) are asked again with the same idempotency key, with doubling backoff; after {@code max-attempts}
-     * they are left for review.
+     * they are left for review, unless their rail awaits a return from the beneficiary: then its connector fails the
+     * refund once the wait is over ({@link ConnectorRegistry#awaitsRefunds}).
      */
     @Transactional
     public int recheckRefundsDue() {
@@ -379,7 +385,7 @@ public class RailGate {
                     where id = ? returning attempts""")
                     .params(recheckAfter.toMillis() / 1000.0, recheckMaxPause.toMillis() / 1000.0, id)
                     .query(Integer.class).single();
-            if (attempts >= maxAttempts) {
+            if (attempts >= maxAttempts && !connectors.awaitsRefunds((String) refund.get("rail"))) {
                 jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
                         .update();
                 log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);

@@ -25,6 +25,7 @@ public final class RefundViews {
         putIfPresent(view, "reason", r.reason());
         putIfPresent(view, "rail_reference", r.railReference());
         putIfPresent(view, "rail_status", r.railStatus());
+        putIfPresent(view, "rail_details", r.railDetails());
         if (r.failureCode() != null) {
             view.put("failure", Map.of("code", r.failureCode(), "reason", String.valueOf(r.failureReason())));
         }

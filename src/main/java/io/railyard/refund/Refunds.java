@@ -1,5 +1,8 @@
 package io.railyard.refund;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.CurrencyCode;
@@ -17,6 +20,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -37,6 +41,7 @@ public class Refunds {
 
     public static final String EVENTS_TOPIC = "railyard.refund.events.v1";
     private static final Logger log = LoggerFactory.getLogger(Refunds.class);
+    private static final ObjectMapper DETAILS = new ObjectMapper();
 
     private final JdbcClient jdbc;
     private final Transfers transfers;
@@ -167,18 +172,22 @@ public class Refunds {
     /**
      * A rail's outcome for a refund (called by the settlement stage, once per result): SETTLED → SUCCEEDED and the
      * money goes back to the partner; FAILED → FAILED and the amount is refundable again; PENDING waits for the
-     * recheck; anything else is left for review.
+     * recheck; anything else is left for review. {@code railDetails} (a JSON object, or null: unchanged) is kept as
+     * the rail's latest word on the refund.
      */
     @Transactional
-    public void apply(UUID id, String outcome, String railStatus, String reference, String code, String reason) {
+    public void apply(UUID id, String outcome, String railStatus, String reference, String code, String reason,
+            String railDetails) {
         Refund refund = jdbc.sql("select * from refunds where id = ? for update").param(id).query(Refunds::map)
                 .optional().orElse(null);
         if (refund == null) {
             log.error("Settlement result names an unknown refund {}", id);
             return;
         }
-        jdbc.sql("update refunds set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
-                .params(railStatus, reference, id).update();
+        jdbc.sql("""
+                update refunds set rail_status = ?, rail_reference = coalesce(?, rail_reference),
+                    rail_details = coalesce(?::jsonb, rail_details) where id = ?""")
+                .params(railStatus, reference, railDetails, id).update();
         RefundStatus target = switch (outcome) {
             case "SETTLED" -> RefundStatus.SUCCEEDED;
             case "FAILED" -> RefundStatus.FAILED;
@@ -321,8 +330,20 @@ public class Refunds {
                 CurrencyCode.valueOf(rs.getString("currency")), rs.getLong("amount_minor"),
                 CurrencyCode.valueOf(rs.getString("destination_currency")), rs.getLong("destination_amount_minor"),
                 rs.getString("reason"), rs.getString("rail_reference"), rs.getString("rail_status"),
-                rs.getString("failure_code"), rs.getString("failure_reason"), instant(rs.getTimestamp("created_at")),
+                rs.getString("failure_code"), rs.getString("failure_reason"), details(rs.getString("rail_details")),
+                instant(rs.getTimestamp("created_at")),
                 instant(rs.getTimestamp("updated_at")), instant(rs.getTimestamp("completed_at")));
+    }
+
+    private static Map<String, Object> details(String stored) {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return DETAILS.readValue(stored, new TypeReference<>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored rail_details are unreadable", e);
+        }
     }
 
     private static Instant instant(Timestamp timestamp) {

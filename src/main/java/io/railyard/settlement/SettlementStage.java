@@ -99,7 +99,8 @@ public class SettlementStage {
         String refundId = text(result, "refund_id");
         if (refundId != null) {
             refunds.apply(UUID.fromString(refundId), outcome, railStatus, reference, text(result, "failure_code"),
-                    text(result, "failure_reason"));
+                    text(result, "failure_reason"), result.hasNonNull("rail_details")
+                            ? result.get("rail_details").toString() : null);
             return;
         }
         jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")

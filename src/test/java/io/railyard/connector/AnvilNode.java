@@ -15,16 +15,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.springframework.test.context.DynamicPropertyRegistry;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.crypto.Keys;
 import org.web3j.utils.Numeric;
 
 /**
@@ -43,6 +46,7 @@ final class AnvilNode implements AutoCloseable {
     static final String HOT_WALLET = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
     static final long CHAIN_ID = 8453;
     private static final Path INSTALLED = Path.of(".tools/anvil/node_modules/.bin/anvil");
+    private static final SecureRandom RANDOM = new SecureRandom();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -97,6 +101,44 @@ final class AnvilNode implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError("The Base tests against a real EVM node need anvil (Foundry): "
                         + "run src/test/anvil/install.sh (npm install of @foundry-rs/anvil 1.7.1 into .tools/anvil; "
                         + ".ci/run does it), or name a binary with -Drailyard.anvil=... or RAILYARD_ANVIL"));
+    }
+
+    /**
+     * Starts a node with {@code float} token units on the hot wallet, and points the shipped base-usdc connector at it
+     * by configuration only (rpc-url, usdc-contract, chain-id, private-key), for a hub of its own named {@code name}.
+     */
+    static AnvilNode startFor(DynamicPropertyRegistry registry, String name, BigInteger hotWalletFloat) {
+        AnvilNode anvil = start();
+        anvil.mint(HOT_WALLET, hotWalletFloat);
+        registry.add("spring.quartz.scheduler-name", () -> name);
+        registry.add("camel.main.name", () -> name);
+        registry.add("railyard.connectors.base-usdc.rpc-url", anvil::url);
+        registry.add("railyard.connectors.base-usdc.usdc-contract", anvil::token);
+        registry.add("railyard.connectors.base-usdc.chain-id", () -> CHAIN_ID);
+        registry.add("railyard.connectors.base-usdc.private-key", () -> HOT_WALLET_KEY);
+        return anvil;
+    }
+
+    /**
+     * A token transfer sent by any address, as its owner would: anvil signs for it (anvil_impersonateAccount) and gives
+     * it gas money (anvil_setBalance); its hash.
+     */
+    String transferAsOwner(String from, String to, BigInteger units) {
+        call("anvil_impersonateAccount", from);
+        call("anvil_setBalance", from, "0xde0b6b3a7640000"); // 1 ETH
+        return transferAs(from, to, units);
+    }
+
+    /** A new EIP-55 address that holds nothing. */
+    static String freshAddress() {
+        byte[] bytes = new byte[20];
+        RANDOM.nextBytes(bytes);
+        return Keys.toChecksumAddress(Numeric.toHexString(bytes));
+    }
+
+    /** Mines {@code blocks} blocks now. */
+    void mine(int blocks) {
+        call("anvil_mine", Numeric.toHexStringWithPrefix(BigInteger.valueOf(blocks)));
     }
 
     String url() {

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.railyard.HubTest;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.math.BigInteger;
-import java.security.SecureRandom;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,16 +22,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.NotifyBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.web3j.crypto.Keys;
 import org.web3j.utils.Numeric;
 
 /**
@@ -43,34 +36,13 @@ import org.web3j.utils.Numeric;
  * Transfer logs. Its own hub (its own port, scheduler and Camel name), closed after the class.
  */
 @DirtiesContext
-class BaseAnvilTest extends HubTest {
+class BaseAnvilTest extends AnvilHubTest {
 
     private static final BigInteger HOT_WALLET_FLOAT = BigInteger.valueOf(10_000_000_000L); // 10,000 USDC
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static AnvilNode anvil;
-
-    @Autowired
-    CamelContext camel;
-    @Autowired
-    ProducerTemplate producer;
 
     @DynamicPropertySource
     static void baseOnAnvil(DynamicPropertyRegistry registry) {
-        anvil = AnvilNode.start();
-        anvil.mint(AnvilNode.HOT_WALLET, HOT_WALLET_FLOAT);
-        registry.add("spring.quartz.scheduler-name", () -> "railyard-base-anvil");
-        registry.add("camel.main.name", () -> "railyard-base-anvil");
-        registry.add("railyard.connectors.base-usdc.rpc-url", anvil::url);
-        registry.add("railyard.connectors.base-usdc.usdc-contract", anvil::token);
-        registry.add("railyard.connectors.base-usdc.chain-id", () -> AnvilNode.CHAIN_ID);
-        registry.add("railyard.connectors.base-usdc.private-key", () -> AnvilNode.HOT_WALLET_KEY);
-    }
-
-    @AfterAll
-    static void stopAnvil() {
-        if (anvil != null) { // null when anvil could not be started: the tests failed saying why
-            anvil.close();
-        }
+        anvil = AnvilNode.startFor(registry, "railyard-base-anvil", HOT_WALLET_FLOAT);
     }
 
     @Test
@@ -318,11 +290,8 @@ class BaseAnvilTest extends HubTest {
                 .param(id).query(Timestamp.class).single().toInstant();
     }
 
-    /** A new EIP-55 address that holds nothing. */
     private static String freshAddress() {
-        byte[] bytes = new byte[20];
-        RANDOM.nextBytes(bytes);
-        return Keys.toChecksumAddress(Numeric.toHexString(bytes));
+        return AnvilNode.freshAddress();
     }
 
 }

@@ -111,7 +111,13 @@ class ConnectorRegistryTest {
     void refundFlowsAreDeclaredByRefundStatusesWithARouteConsumingTheRefundTopic() throws IOException {
         ConnectorRegistry registry = new ConnectorRegistry(home, env);
         assertThat(registry.refunds("pix")).isTrue();
-        assertThat(registry.refunds("base-usdc")).as("a chain transfer cannot be pulled back").isFalse();
+        assertThat(registry.refunds("base-usdc")).as("the beneficiary's return transfer, watched for on chain")
+                .isTrue();
+        assertThat(registry.awaitsRefunds("base-usdc")).as("refund-wait: looked for until it is over").isTrue();
+        assertThat(registry.awaitsRefunds("circle-usdc")).isFalse();
+        assertThat(registry.refundOutcome("base-usdc", "awaiting_return")).isEqualTo(RailOutcome.PENDING);
+        assertThat(registry.refundOutcome("base-usdc", "returned")).isEqualTo(RailOutcome.SETTLED);
+        assertThat(registry.refundOutcome("base-usdc", "not_received")).isEqualTo(RailOutcome.FAILED);
         assertThat(registry.returns("spei")).isTrue();
         assertThat(registry.returns("base-usdc")).isFalse();
         assertThat(registry.refundOutcome("pix", "DEVOLVIDO")).isEqualTo(RailOutcome.SETTLED);
@@ -127,6 +133,17 @@ class ConnectorRegistryTest {
                 .hasMessageContaining("connectors/spei/connector.yaml")
                 .hasMessageContaining("refund-statuses.Cancelada maps to 'RETURNED'")
                 .hasMessageContaining("no *.camel.yaml route consumes kafka:railyard.rail.spei.refund.v1");
+    }
+
+    @Test
+    void aConnectorWithoutRefundStatusesHasNoRefundFlow() throws IOException {
+        Path base = home.resolve("connectors/base-usdc/connector.yaml");
+        String descriptor = Files.readString(base);
+        Files.writeString(base, descriptor.substring(0, descriptor.indexOf("refund-statuses:")));
+        Files.delete(home.resolve("connectors/base-usdc/refund.camel.yaml"));
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.refunds("base-usdc")).as("Refunds answers 422 refund_not_supported").isFalse();
+        assertThat(registry.refunds("pix")).isTrue();
     }
 
     @Test

@@ -423,7 +423,7 @@ class RefundTest extends HubTest {
     }
 
     @Test
-    void onlySettledTransfersOnARailWithARefundFlowAreRefundable() {
+    void onlySettledTransfersAreRefundableAndABaseRefundAwaitsTheBeneficiarysReturn() {
         TestPartner partner = newPartner("100 USDC");
         String id = createTransfer(partner, TransferFixtures.base("5.00"));
         Settled t = new Settled(UUID.fromString(id), partner, "base-usdc", CurrencyCode.USDC);
@@ -432,10 +432,14 @@ class RefundTest extends HubTest {
             assertThat(early.json().get("code").asText()).isEqualTo("not_refundable");
         }
         awaitTransfer(t, "SETTLED");
-        Reply unsupported = refund(t, UUID.randomUUID().toString(), Map.of());
-        assertThat(unsupported.status()).as(unsupported.toString()).isEqualTo(422);
-        assertThat(unsupported.json().get("code").asText()).isEqualTo("refund_not_supported");
-        assertThat(refundRows(t)).isZero();
+        // the hub cannot pull tokens back: the refund waits for the beneficiary's return (BaseRefundAnvilTest)
+        Reply awaited = refund(t, UUID.randomUUID().toString(), Map.of());
+        assertThat(awaited.status()).as(awaited.toString()).isEqualTo(201);
+        String refund = awaited.json().get("id").asText();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> "awaiting_return"
+                .equals(call("GET", "/v1/refunds/" + refund).as(partner).send().json().path("rail_status").asText()));
+        assertThat(refundRows(t)).isEqualTo(1);
+        assertThat(entries("transfer.refund", refund)).isZero();
     }
 
     // --- helpers ---
