@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Two hub instances on one database and one broker, as a scaled-out deployment runs: partners talk to either, the
  * queue of a closed rail is released once when ops reopen it (clustered Quartz and row claims), an Idempotency-Key
- * sent to both at once creates one transfer, and every transfer is paid exactly once.
+ * sent to both at once creates one transfer, killing one hub leaves its work to the other, and every transfer is paid
+ * exactly once.
  */
 class TwoInstancesTest {
 
@@ -48,10 +49,13 @@ class TwoInstancesTest {
                     .toList().stream().map(CompletableFuture::join).toList();
             assertThat(twins.get(0)).isEqualTo(twins.get(1));
 
-            // ops on B reopen it: the queue, spread over both hubs' work, is released once
+            // ops on B reopen it: the queue, spread over both hubs' work, is released once; and A dies (kill -9) with
+            // its share of that work in flight: B finishes it alone (Kafka hands A's partitions to B once A's session
+            // expires; the sweeps and rechecks pick up what A had claimed in the database)
             assertThat(override(b, Map.of("state", "CLEARED", "currency", "BRL", "reason", "test: reopen")).statusCode())
                     .isBetween(200, 201);
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> cluster.count(
+            a.kill();
+            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() -> cluster.count(
                     "select count(*) from transfers where status <> 'SETTLED'") == 0);
 
             assertThat(cluster.count("select count(*) from transfers")).isEqualTo(2L * PER_RAIL + 1);
