@@ -14,7 +14,6 @@ import io.railyard.window.SettlementWindows;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -201,16 +200,22 @@ public class TransferRouter {
         // a transfer of a batched rail waits ROUTED in its window's settlement batch by design: never re-instructed
         // one by one (it would leave its batch); one whose aggregation was lost is offered to the aggregator again by
         // SettlementBatches#reofferStranded once its window has ended
-        // (the batched ones are left out before the 500 are counted: however many wait in windows, none hides the rest)
-        Map<String, Boolean> batched = new HashMap<>();
-        List<Map<String, Object>> unclaimed = jdbc.sql("""
-                select id, rail, destination_currency from transfers where status = 'ROUTED'
-                and updated_at < clock_timestamp() - make_interval(secs => ?) order by updated_at""")
-                .param(sweepAfterSeconds).query().listOfRows().stream()
-                .filter(t -> !batched.computeIfAbsent(t.get("rail") + " " + t.get("destination_currency"),
-                        key -> BATCH_ITEMS_TOPIC.equals(topicFor((String) t.get("rail"),
-                                (String) t.get("destination_currency")))))
-                .limit(500).toList();
+        // (the batched ones are left out before the 500 are counted, by rail and currency in the query: however many
+        // wait in windows, none hides the rest, and none is fetched)
+        List<String[]> single = jdbc.sql("""
+                select distinct rail, destination_currency from transfers where status = 'ROUTED'
+                and updated_at < clock_timestamp() - make_interval(secs => ?)""")
+                .param(sweepAfterSeconds).query((rs, n) -> new String[] {rs.getString(1), rs.getString(2)}).list()
+                .stream().filter(pair -> !BATCH_ITEMS_TOPIC.equals(topicFor(pair[0], pair[1]))).toList();
+        List<Map<String, Object>> unclaimed = single.isEmpty() ? List.of() : jdbc.sql("""
+                select t.id, t.rail from transfers t
+                join unnest(?::text[], ?::text[]) as s(rail, currency)
+                  on s.rail = t.rail and s.currency = t.destination_currency
+                where t.status = 'ROUTED' and t.updated_at < clock_timestamp() - make_interval(secs => ?)
+                order by t.updated_at limit 500""")
+                .params(single.stream().map(pair -> pair[0]).toArray(String[]::new),
+                        single.stream().map(pair -> pair[1]).toArray(String[]::new), sweepAfterSeconds)
+                .query().listOfRows();
         unclaimed.forEach(t -> transfers.reinstruct((UUID) t.get("id"), instructionTopic((String) t.get("rail"))));
         if (!unclaimed.isEmpty()) {
             log.warn("Instructed again {} transfers left ROUTED for over {} s", unclaimed.size(), sweepAfterSeconds);
