@@ -4,10 +4,12 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -91,13 +93,17 @@ public class EvmReturns {
         BigInteger units = BigInteger.valueOf(amountMinor);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> logs = exchange.getProperty("evmLogs", List.class);
-        Optional<Map<String, Object>> next = logs.stream()
+        List<Map<String, Object>> candidates = logs.stream()
                 .filter(log -> !Boolean.TRUE.equals(log.get("removed")))
-                .filter(log -> Numeric.toBigInt((String) log.get("data")).equals(units))
-                .filter(log -> !jdbc.sql("""
-                        select exists (select 1 from evm_return_claims where rail = ? and tx_hash = ? and log_index = ?)""")
-                        .params(rail, log.get("transactionHash"), EvmBlocks.quantity(log.get("logIndex")))
-                        .query(Boolean.class).single())
+                .filter(log -> Numeric.toBigInt((String) log.get("data")).equals(units)).toList();
+        // the returns already claimed among them, in one read
+        Set<String> taken = new HashSet<>(jdbc.sql("""
+                select tx_hash || ':' || log_index from evm_return_claims where rail = ? and tx_hash = any(?)""")
+                .params(rail, candidates.stream().map(log -> log.get("transactionHash")).toArray(String[]::new))
+                .query(String.class).list());
+        Optional<Map<String, Object>> next = candidates.stream()
+                .filter(log -> !taken.contains(
+                        log.get("transactionHash") + ":" + EvmBlocks.quantity(log.get("logIndex"))))
                 .sorted(Comparator.<Map<String, Object>>comparingLong(log -> EvmBlocks.quantity(log.get("blockNumber")))
                         .thenComparingLong(log -> EvmBlocks.quantity(log.get("logIndex"))))
                 .skip(ahead).findFirst();

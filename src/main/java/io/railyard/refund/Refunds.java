@@ -41,22 +41,23 @@ public class Refunds {
 
     public static final String EVENTS_TOPIC = "railyard.refund.events.v1";
     private static final Logger log = LoggerFactory.getLogger(Refunds.class);
-    private static final ObjectMapper DETAILS = new ObjectMapper();
 
     private final JdbcClient jdbc;
     private final Transfers transfers;
     private final Ledger ledger;
     private final Outbox outbox;
     private final ConnectorRegistry connectors;
+    private final ObjectMapper json;
     private final Duration recheckAfter;
 
     public Refunds(JdbcClient jdbc, Transfers transfers, Ledger ledger, Outbox outbox, ConnectorRegistry connectors,
-            @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter) {
+            ObjectMapper json, @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter) {
         this.jdbc = jdbc;
         this.transfers = transfers;
         this.ledger = ledger;
         this.outbox = outbox;
         this.connectors = connectors;
+        this.json = json;
         this.recheckAfter = recheckAfter;
     }
 
@@ -127,13 +128,13 @@ public class Refunds {
     }
 
     public Optional<Refund> find(UUID id) {
-        return jdbc.sql("select * from refunds where id = ?").param(id).query(Refunds::map).optional();
+        return jdbc.sql("select * from refunds where id = ?").param(id).query(this::map).optional();
     }
 
     /** A partner sees only its own refunds: another partner's id is simply absent. */
     public Optional<Refund> findForPartner(UUID partnerId, UUID id) {
         return jdbc.sql("select * from refunds where id = ? and partner_id = ?").params(id, partnerId)
-                .query(Refunds::map).optional();
+                .query(this::map).optional();
     }
 
     public Refund require(UUID id) {
@@ -143,7 +144,7 @@ public class Refunds {
     /** Every refund and return of a transfer, oldest first. */
     public List<Refund> ofTransfer(UUID transferId) {
         return jdbc.sql("select * from refunds where transfer_id = ? order by created_at, id").param(transferId)
-                .query(Refunds::map).list();
+                .query(this::map).list();
     }
 
     /** In minor units of the transfer's currency: refunds and returns not failed (reserved or done). */
@@ -158,7 +159,7 @@ public class Refunds {
      */
     @Transactional
     public Optional<Refund> claim(UUID id, String rail, boolean recheck) {
-        Refund refund = jdbc.sql("select * from refunds where id = ? for update").param(id).query(Refunds::map)
+        Refund refund = jdbc.sql("select * from refunds where id = ? for update").param(id).query(this::map)
                 .optional().orElse(null);
         if (refund == null || !rail.equals(refund.rail()) || refund.kind() != Refund.Kind.REFUND) {
             return Optional.empty();
@@ -178,7 +179,7 @@ public class Refunds {
     @Transactional
     public void apply(UUID id, String outcome, String railStatus, String reference, String code, String reason,
             String railDetails) {
-        Refund refund = jdbc.sql("select * from refunds where id = ? for update").param(id).query(Refunds::map)
+        Refund refund = jdbc.sql("select * from refunds where id = ? for update").param(id).query(this::map)
                 .optional().orElse(null);
         if (refund == null) {
             log.error("Settlement result names an unknown refund {}", id);
@@ -323,7 +324,7 @@ public class Refunds {
         }
     }
 
-    private static Refund map(ResultSet rs, int row) throws SQLException {
+    private Refund map(ResultSet rs, int row) throws SQLException {
         return new Refund(rs.getObject("id", UUID.class), rs.getObject("transfer_id", UUID.class),
                 rs.getObject("partner_id", UUID.class), Refund.Kind.valueOf(rs.getString("kind")),
                 RefundStatus.valueOf(rs.getString("status")), rs.getString("rail"),
@@ -335,12 +336,12 @@ public class Refunds {
                 instant(rs.getTimestamp("updated_at")), instant(rs.getTimestamp("completed_at")));
     }
 
-    private static Map<String, Object> details(String stored) {
+    private Map<String, Object> details(String stored) {
         if (stored == null) {
             return null;
         }
         try {
-            return DETAILS.readValue(stored, new TypeReference<>() { });
+            return json.readValue(stored, new TypeReference<>() { });
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored rail_details are unreadable", e);
         }
