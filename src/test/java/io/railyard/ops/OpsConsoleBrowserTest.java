@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -147,16 +148,22 @@ class OpsConsoleBrowserTest extends ConsoleBrowserTest {
         assertThat(call("GET", "/v1/treasury/balances").asOps().send().status()).isEqualTo(200);
     }
 
-    /** The text of column {@code index} of the row whose first two cells are {@code rail} and {@code currency}. */
+    /**
+     * The text of column {@code index} of the row whose first two cells are {@code rail} and {@code currency}; htmx
+     * refreshes the table meanwhile, so a replaced row is looked up again.
+     */
     private String cell(String table, String rail, String currency, int index) {
-        for (WebElement row : browser.findElements(By.cssSelector("#" + table + " tbody tr"))) {
-            List<WebElement> cells = row.findElements(By.tagName("td"));
-            if (cells.size() > index && cells.get(0).getText().equals(rail) && cells.get(1).getText().equals(currency)) {
-                return cells.get(index).getText();
-            }
-        }
-        throw new AssertionError(rail + " " + currency + " not in #" + table + ": "
-                + browser.findElement(By.id(table)).getText());
+        return new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class)
+                .withMessage(() -> rail + " " + currency + " not in #" + table).until(b -> {
+                    for (WebElement row : b.findElements(By.cssSelector("#" + table + " tbody tr"))) {
+                        List<WebElement> cells = row.findElements(By.tagName("td"));
+                        if (cells.size() > index && cells.get(0).getText().equals(rail)
+                                && cells.get(1).getText().equals(currency)) {
+                            return cells.get(index).getText();
+                        }
+                    }
+                    return null;
+                });
     }
 
     private long auditCount(String action) {

@@ -49,7 +49,7 @@ class BaseSandboxTest extends RailSandboxSupport {
         assertThat(result("eth_chainId").asText()).isEqualTo("0x2105");
         assertThat(result("eth_gasPrice").asText()).isEqualTo("0x3b9aca00");
         long block = Numeric.toBigInt(result("eth_blockNumber").asText()).longValueExact();
-        await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(Numeric.toBigInt(result("eth_blockNumber").asText()).longValueExact()).isGreaterThan(block));
 
         JsonNode unknown = rpc("eth_mine").json();
@@ -61,7 +61,7 @@ class BaseSandboxTest extends RailSandboxSupport {
 
     @Test
     void aTransferIsMinedOnceSettledWithItsTransferLog() {
-        faults(RAIL, Map.of("settle_after_ms", 500));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         assertThat(result("eth_getTransactionCount", sender.getAddress(), "pending").asText()).isEqualTo("0x0");
 
         String raw = transfer(0, USDC, RECIPIENT, AMOUNT, 8453);
@@ -75,7 +75,7 @@ class BaseSandboxTest extends RailSandboxSupport {
         assertThat(pending.get("result").isNull()).as("no receipt before it is mined").isTrue();
         assertThat(result("eth_getTransactionCount", sender.getAddress(), "pending").asText()).isEqualTo("0x1");
 
-        JsonNode receipt = await().atMost(Duration.ofSeconds(5))
+        JsonNode receipt = await().atMost(Duration.ofSeconds(30))
                 .until(() -> result("eth_getTransactionReceipt", hash), r -> !r.isNull());
         assertThat(receipt.get("status").asText()).isEqualTo("0x1");
         assertThat(receipt.get("transactionHash").asText()).isEqualTo(hash);
@@ -140,7 +140,7 @@ class BaseSandboxTest extends RailSandboxSupport {
 
     @Test
     void aTransactionIsKnownByHashWhilePendingAndOnceMined() {
-        faults(RAIL, Map.of("settle_after_ms", 500));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         String hash = result("eth_sendRawTransaction", transfer(0, USDC, RECIPIENT, AMOUNT, 8453)).asText();
 
         JsonNode pending = result("eth_getTransactionByHash", hash);
@@ -148,7 +148,7 @@ class BaseSandboxTest extends RailSandboxSupport {
         assertThat(pending.get("nonce").asText()).isEqualTo("0x0");
         assertThat(pending.get("from").asText()).isEqualTo(sender.getAddress());
         assertThat(pending.get("blockNumber").isNull()).as("pending: no block yet").isTrue();
-        JsonNode mined = await().atMost(Duration.ofSeconds(5))
+        JsonNode mined = await().atMost(Duration.ofSeconds(30))
                 .until(() -> result("eth_getTransactionByHash", hash), t -> !t.get("blockNumber").isNull());
         assertThat(mined.get("blockNumber").asText())
                 .isEqualTo(result("eth_getTransactionReceipt", hash).get("blockNumber").asText());
@@ -172,7 +172,7 @@ class BaseSandboxTest extends RailSandboxSupport {
     @Test
     void transferLogsAreReadByBlockRangeAndTopics() {
         String hash = result("eth_sendRawTransaction", transfer(0, USDC, RECIPIENT, AMOUNT, 8453)).asText();
-        JsonNode receipt = await().atMost(Duration.ofSeconds(5))
+        JsonNode receipt = await().atMost(Duration.ofSeconds(30))
                 .until(() -> result("eth_getTransactionReceipt", hash), r -> !r.isNull());
         String block = receipt.get("blockNumber").asText();
 

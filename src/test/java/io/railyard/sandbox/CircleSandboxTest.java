@@ -27,7 +27,7 @@ class CircleSandboxTest extends RailSandboxSupport {
 
     @Test
     void aPayoutIsPendingThenCompleteOnceSettled() {
-        faults(RAIL, Map.of("settle_after_ms", 500));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         String key = UUID.randomUUID().toString();
 
         Reply created = create(payout(key, "12.5", "USD"));
@@ -42,7 +42,7 @@ class CircleSandboxTest extends RailSandboxSupport {
 
         String id = data.get("id").asText();
         assertThat(status(id).json().at("/data/status").asText()).isEqualTo("pending");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode settled = status(id).json().get("data");
             assertThat(settled.get("status").asText()).isEqualTo("complete");
             assertThat(settled.has("errorCode")).isFalse();
@@ -146,11 +146,11 @@ class CircleSandboxTest extends RailSandboxSupport {
 
     @Test
     void returnRateReturnsThePayoutAfterItSettled() {
-        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 600));
+        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 3000));
         String id = create(payout(UUID.randomUUID().toString(), "9.99", "USD")).json().at("/data/id").asText();
 
         assertThat(status(id).json().at("/data/status").asText()).isEqualTo("complete");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode returned = status(id).json().get("data");
             assertThat(returned.get("status").asText()).isEqualTo("failed");
             assertThat(returned.get("errorCode").asText()).isEqualTo("transaction_returned");
@@ -161,12 +161,12 @@ class CircleSandboxTest extends RailSandboxSupport {
 
     @Test
     void returnShareLeavesThePayoutCompleteWithAReturnOfPartThenTheRestReturnsIt() {
-        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 1000,
-                "return_rest_after_ms", 1500));
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 3000,
+                "return_rest_after_ms", 8000));
         String id = create(payout(UUID.randomUUID().toString(), "10.00", "USD")).json().at("/data/id").asText();
         assertThat(status(id).json().at("/data").has("return")).isFalse();
 
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode partly = status(id).json().get("data");
             assertThat(partly.get("status").asText()).as("the payout stands").isEqualTo("complete");
             assertThat(partly.has("errorCode")).isFalse();
@@ -183,7 +183,7 @@ class CircleSandboxTest extends RailSandboxSupport {
         assertThat(tooMuch.status()).as(tooMuch.toString()).isEqualTo(400);
         assertThat(tooMuch.json().get("code").asInt()).isEqualTo(2);
 
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode returned = status(id).json().get("data");
             assertThat(returned.get("status").asText()).isEqualTo("failed");
             assertThat(returned.get("errorCode").asText()).isEqualTo("transaction_returned");

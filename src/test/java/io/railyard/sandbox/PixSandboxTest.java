@@ -28,7 +28,7 @@ class PixSandboxTest extends RailSandboxSupport {
 
     @Test
     void aPixIsInProcessThenConcludedOnceSettled() {
-        faults(RAIL, Map.of("settle_after_ms", 500));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         String idEnvio = idEnvio();
 
         Reply sent = send(idEnvio, pix("10.00", CPF));
@@ -42,7 +42,7 @@ class PixSandboxTest extends RailSandboxSupport {
         assertThat(e2e).hasSize(32).matches("E99999999\\d{12}[A-Za-z0-9]{11}");
 
         assertThat(get(e2e).json().get("status").asText()).isEqualTo("EM_PROCESSAMENTO");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode done = get(e2e).json();
             assertThat(done.get("status").asText()).isEqualTo("CONCLUIDA");
             assertThat(done.at("/horario/liquidacao").isTextual()).isTrue();
@@ -129,11 +129,11 @@ class PixSandboxTest extends RailSandboxSupport {
 
     @Test
     void returnRateReturnsThePixAfterItConcluded() {
-        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 600));
+        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 3000));
         String e2e = send(idEnvio(), pix("15.00", CPF)).json().get("endToEndId").asText();
 
         assertThat(get(e2e).json().get("status").asText()).isEqualTo("CONCLUIDA");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode returned = get(e2e).json();
             assertThat(returned.get("status").asText()).isEqualTo("DEVOLVIDO");
             assertThat(returned.at("/devolucoes/0/valor").asText()).isEqualTo("15.00");
@@ -144,13 +144,13 @@ class PixSandboxTest extends RailSandboxSupport {
 
     @Test
     void returnShareGivesBackPartOfAConcludedPixAsADevolucaoOfTheRecebedorThenTheRest() {
-        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 1000,
-                "return_rest_after_ms", 1500));
+        faults(RAIL, Map.of("return_rate", 1, "return_share", 0.25, "return_after_ms", 3000,
+                "return_rest_after_ms", 8000));
         String e2e = send(idEnvio(), pix("10.00", CPF)).json().get("endToEndId").asText();
         assertThat(get(e2e).json().has("devolucoes")).isFalse();
 
         JsonNode[] part = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode partly = get(e2e).json();
             assertThat(partly.get("status").asText()).as("the Pix stands").isEqualTo("CONCLUIDA");
             assertThat(partly.get("devolucoes")).hasSize(1);
@@ -168,7 +168,7 @@ class PixSandboxTest extends RailSandboxSupport {
         assertThat(tooMuch.status()).as(tooMuch.toString()).isEqualTo(400);
         assertThat(tooMuch.json().at("/violacoes/0/propriedade").asText()).isEqualTo("amount");
 
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode returned = get(e2e).json();
             assertThat(returned.get("status").asText()).isEqualTo("DEVOLVIDO");
             assertThat(returned.get("devolucoes").findValuesAsText("valor")).containsExactly("2.50", "7.50");
@@ -238,13 +238,13 @@ class PixSandboxTest extends RailSandboxSupport {
 
     @Test
     void aDevolucaoOfASettledPixIsExecutedOnceNeverBeyondTheAmountAndListedWithThePix() {
-        faults(RAIL, Map.of("settle_after_ms", 300));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         String e2e = send(idEnvio(), pix("30.00", CPF)).json().get("endToEndId").asText();
         String early = idEnvio();
         Reply pending = devolucao(e2e, early, "5.00");
         assertThat(pending.status()).as("a Pix in process cannot be returned").isEqualTo(400);
         assertThat(executions(RAIL, early)).isZero();
-        await().atMost(Duration.ofSeconds(5)).until(() -> get(e2e).json().get("status").asText().equals("CONCLUIDA"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(e2e).json().get("status").asText().equals("CONCLUIDA"));
         resetFaults(RAIL);
 
         String id = idEnvio();

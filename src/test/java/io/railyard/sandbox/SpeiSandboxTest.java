@@ -31,7 +31,7 @@ class SpeiSandboxTest extends RailSandboxSupport {
 
     @Test
     void anOrderIsInProcessThenLiquidatedOnceSettled() {
-        faults(RAIL, Map.of("settle_after_ms", 500));
+        faults(RAIL, Map.of("settle_after_ms", 3000));
         String clave = clave();
 
         Reply registered = register(orden(clave, "100.00", CLABE));
@@ -47,7 +47,7 @@ class SpeiSandboxTest extends RailSandboxSupport {
         assertThat(pending.get("cuentaBeneficiario").asText()).isEqualTo(CLABE);
         assertThat(pending.get("fechaOperacion").asText())
                 .isEqualTo(LocalDate.now(ZoneId.of("America/Mexico_City")).toString());
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode done = get(clave).json();
             assertThat(done.get("estado").asText()).isEqualTo("Liquidada");
             assertThat(done.has("tsLiquidacion")).isTrue();
@@ -143,12 +143,12 @@ class SpeiSandboxTest extends RailSandboxSupport {
 
     @Test
     void returnRateReturnsTheOrderAfterItWasLiquidated() {
-        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 600));
+        faults(RAIL, Map.of("return_rate", 1, "return_after_ms", 3000));
         String clave = clave();
         register(orden(clave, "31.00", CLABE));
 
         assertThat(get(clave).json().get("estado").asText()).isEqualTo("Liquidada");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode returned = get(clave).json();
             assertThat(returned.get("estado").asText()).isEqualTo("Devuelta");
             assertThat(returned.get("causaDevolucion").asText()).isNotBlank();
@@ -193,7 +193,7 @@ class SpeiSandboxTest extends RailSandboxSupport {
     void aReverseOrderOfASettledOrderSettlesOnceAndIsListedWithTheDay() {
         String original = clave();
         assertThat(register(orden(original, "80.00", CLABE)).json().at("/resultado/id").asLong()).isPositive();
-        await().atMost(Duration.ofSeconds(5)).until(() -> get(original).json().get("estado").asText().equals("Liquidada"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(original).json().get("estado").asText().equals("Liquidada"));
         String reverse = "RD" + clave().substring(2);
         Reply registered = reverseOrder(reverse, original, "80.00");
         assertThat(registered.json().at("/resultado/id").asLong()).as(registered.toString()).isPositive();

@@ -31,7 +31,7 @@ class TemplateSandboxTest extends RailSandboxSupport {
 
     @Test
     void aPayoutIsPendingThenPaidOnceSettled() {
-        faults(rail, Map.of("settle_after_ms", 500));
+        faults(rail, Map.of("settle_after_ms", 3000));
         String key = key();
 
         Reply created = create(payout(key, "250.00", "EUR"));
@@ -44,7 +44,7 @@ class TemplateSandboxTest extends RailSandboxSupport {
         String id = body.get("id").asText();
 
         assertThat(status(id).json().get("status").asText()).isEqualTo("PENDING");
-        await().atMost(Duration.ofSeconds(5))
+        await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(status(id).json().get("status").asText()).isEqualTo("PAID"));
         assertThat(executions(rail, key)).isEqualTo(1);
     }
@@ -97,13 +97,13 @@ class TemplateSandboxTest extends RailSandboxSupport {
     void failAndReturnRatesRejectAndLaterReverse() {
         faults(rail, Map.of("fail_rate", 1));
         String rejected = create(payout(key(), "5.00", "EUR")).json().get("id").asText();
-        faults(rail, Map.of("return_rate", 1, "return_after_ms", 600));
+        faults(rail, Map.of("return_rate", 1, "return_after_ms", 3000));
         String reversed = create(payout(key(), "6.00", "EUR")).json().get("id").asText();
         resetFaults(rail);
 
         assertThat(status(rejected).json().get("status").asText()).isEqualTo("REJECTED");
         assertThat(status(reversed).json().get("status").asText()).isEqualTo("PAID");
-        await().atMost(Duration.ofSeconds(5))
+        await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(status(reversed).json().get("status").asText()).isEqualTo("REVERSED"));
     }
 

@@ -101,7 +101,7 @@ class SettlementBatchTest extends HubTest {
 
         String group = new WindowGroup(RAIL, "USDC", window.end()).key();
         assertThat(closeAt(window.end().minusSeconds(1))).as("not due before its end").doesNotContain(group);
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
                 .until(() -> all.stream().allMatch(id -> status(partner, id).equals("ROUTED")));
         assertThat(closeAt(window.end())).as("due at its end").contains(group);
         awaitStatus(partner, all, "SETTLED");
@@ -165,7 +165,7 @@ class SettlementBatchTest extends HubTest {
         assertThat(detail.get("netting").asBoolean()).isFalse();
 
         String fourth = create(partner, "1", a);
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
                 .until(() -> status(partner, fourth).equals("ROUTED"));
         closeAt(window.end());
         awaitStatus(partner, List.of(fourth), "SETTLED");
@@ -230,7 +230,7 @@ class SettlementBatchTest extends HubTest {
                 .query(Long.class).single() == 1);
         UUID batch = batchOf(ids.get(0));
         await().atMost(Duration.ofSeconds(30)).until(() -> executions().path("by_batch").has(batch.toString()));
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6))
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30))
                 .until(() -> ids.stream().allMatch(id -> status(partner, id).equals("SUBMITTED")));
 
         call("DELETE", "/v1/ops/sandbox/circle/faults").asOps().send();
