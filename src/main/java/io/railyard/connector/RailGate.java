@@ -57,18 +57,13 @@ public class RailGate {
     private final JdbcClient jdbc;
     private final ObjectMapper json;
     private final ProducerTemplate producer;
-    private final Duration recheckAfter;
-    private final Duration recheckMaxPause;
+    private final RecheckPolicy recheckPolicy;
     private final Duration queueFor;
-    private final int maxAttempts;
     private final Duration watchInterval;
 
     public RailGate(Transfers transfers, Refunds refunds, ConnectorRegistry connectors, TransferRouter router,
-            JdbcClient jdbc, ObjectMapper json, ProducerTemplate producer,
-            @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
-            @Value("${railyard.settlement.recheck-max-pause:PT5M}") Duration recheckMaxPause,
+            JdbcClient jdbc, ObjectMapper json, ProducerTemplate producer, RecheckPolicy recheckPolicy,
             @Value("${railyard.settlement.queue-when-unavailable-for:PT30S}") Duration queueFor,
-            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
         this.refunds = refunds;
@@ -78,10 +73,8 @@ public class RailGate {
         this.jdbc = jdbc;
         this.json = json;
         this.producer = producer;
-        this.recheckAfter = recheckAfter;
-        this.recheckMaxPause = recheckMaxPause;
+        this.recheckPolicy = recheckPolicy;
         this.queueFor = queueFor;
-        this.maxAttempts = maxAttempts;
     }
 
     /**
@@ -317,7 +310,7 @@ public class RailGate {
         for (Transfer transfer : due) {
             int attempts = jdbc.sql("update transfers set attempts = attempts + 1 where id = ? returning attempts")
                     .param(transfer.id()).query(Integer.class).single();
-            if (attempts >= maxAttempts) {
+            if (recheckPolicy.exhausted(attempts)) {
                 jdbc.sql("update transfers set next_attempt_at = null, needs_review = true where id = ?")
                         .param(transfer.id()).update();
                 log.warn("Transfer {} on {} has no final answer after {} attempts: left for reconciliation",
@@ -379,13 +372,10 @@ public class RailGate {
                 order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
         for (Map<String, Object> refund : due) {
             UUID id = (UUID) refund.get("id");
-            int attempts = jdbc.sql("""
-                    update refunds set attempts = attempts + 1,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, attempts), ?))
-                    where id = ? returning attempts""")
-                    .params(recheckAfter.toMillis() / 1000.0, recheckMaxPause.toMillis() / 1000.0, id)
-                    .query(Integer.class).single();
-            if (attempts >= maxAttempts && !connectors.awaitsRefunds((String) refund.get("rail"))) {
+            int attempts = jdbc.sql("update refunds set attempts = attempts + 1, next_attempt_at = "
+                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
+                    .param(id).query(Integer.class).single();
+            if (recheckPolicy.exhausted(attempts) && !connectors.awaitsRefunds((String) refund.get("rail"))) {
                 jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
                         .update();
                 log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);
@@ -402,15 +392,9 @@ public class RailGate {
                 "kafka.KEY", id.toString()));
     }
 
-    /**
-     * The pause before asking again doubles from {@code recheck-after} up to {@code recheck-max-pause}: a confirmation
-     * lost to a crash or a slow rail is found again within minutes, however many times the rail said "pending".
-     */
+    /** Asks about the transfer again after its {@code attempt}-th question ({@link RecheckPolicy}). */
     private void scheduleRecheck(UUID id, int attempt) {
-        jdbc.sql("""
-                update transfers set next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, ?), ?))
-                where id = ?""")
-                .params(recheckAfter.toMillis() / 1000.0, attempt - 1, recheckMaxPause.toMillis() / 1000.0, id)
-                .update();
+        jdbc.sql("update transfers set next_attempt_at = " + recheckPolicy.nextAttemptAt("?") + " where id = ?")
+                .params(attempt - 1, id).update();
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.connector.ConnectorRegistry;
+import io.railyard.connector.RecheckPolicy;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.Ledger;
 import io.railyard.outbox.Outbox;
@@ -17,7 +18,6 @@ import java.math.BigInteger;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -48,17 +47,17 @@ public class Refunds {
     private final Outbox outbox;
     private final ConnectorRegistry connectors;
     private final ObjectMapper json;
-    private final Duration recheckAfter;
+    private final RecheckPolicy recheckPolicy;
 
     public Refunds(JdbcClient jdbc, Transfers transfers, Ledger ledger, Outbox outbox, ConnectorRegistry connectors,
-            ObjectMapper json, @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter) {
+            ObjectMapper json, RecheckPolicy recheckPolicy) {
         this.jdbc = jdbc;
         this.transfers = transfers;
         this.ledger = ledger;
         this.outbox = outbox;
         this.connectors = connectors;
         this.json = json;
-        this.recheckAfter = recheckAfter;
+        this.recheckPolicy = recheckPolicy;
     }
 
     /** The Kafka topic a rail's connector takes refund instructions from. */
@@ -115,10 +114,9 @@ public class Refunds {
         jdbc.sql("""
                 insert into refunds (id, transfer_id, partner_id, kind, status, rail, currency, amount_minor,
                     destination_currency, destination_amount_minor, reason, next_attempt_at)
-                values (?, ?, ?, 'REFUND', 'PENDING', ?, ?, ?, ?, ?, ?, clock_timestamp() + make_interval(secs => ?))""")
+                values (?, ?, ?, 'REFUND', 'PENDING', ?, ?, ?, ?, ?, ?, %s)""".formatted(recheckPolicy.nextAttemptAt("0")))
                 .params(id, transferId, partnerId, transfer.rail(), currency.name(), amountMinor,
-                        transfer.destinationCurrency().name(), destinationMinor, reason,
-                        recheckAfter.toMillis() / 1000.0)
+                        transfer.destinationCurrency().name(), destinationMinor, reason)
                 .update();
         reserve(transferId, amountMinor, destinationMinor);
         Refund refund = require(id);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.railyard.api.Keyset;
 import io.railyard.connector.ConnectorDescriptor;
 import io.railyard.connector.ConnectorRegistry;
+import io.railyard.connector.RecheckPolicy;
 import io.railyard.connector.RailGate;
 import io.railyard.connector.RailOutcome;
 import io.railyard.ledger.CurrencyCode;
@@ -58,19 +59,14 @@ public class SettlementBatches {
     private final ConnectorRegistry connectors;
     private final ObjectMapper json;
     private final ObjectMapper canonical;
-    private final Duration recheckAfter;
-    private final Duration recheckMaxPause;
-    private final int maxAttempts;
+    private final RecheckPolicy recheckPolicy;
     private final TransferRouter router;
     private final Duration reofferGrace;
     private final Duration watchFor;
     private final Duration watchInterval;
 
     public SettlementBatches(JdbcClient jdbc, Transfers transfers, SettlementWindows windows,
-            ConnectorRegistry connectors, ObjectMapper json, TransferRouter router,
-            @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
-            @Value("${railyard.settlement.recheck-max-pause:PT5M}") Duration recheckMaxPause,
-            @Value("${railyard.settlement.max-attempts:12}") int maxAttempts,
+            ConnectorRegistry connectors, ObjectMapper json, TransferRouter router, RecheckPolicy recheckPolicy,
             @Value("${railyard.settlement-batches.reoffer-grace:PT1M}") Duration reofferGrace,
             @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
@@ -85,9 +81,7 @@ public class SettlementBatches {
         this.watchInterval = watchInterval;
         // one beneficiary is one JSON text whatever the key order it was written in
         this.canonical = json.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
-        this.recheckAfter = recheckAfter;
-        this.recheckMaxPause = recheckMaxPause;
-        this.maxAttempts = maxAttempts;
+        this.recheckPolicy = recheckPolicy;
     }
 
     /**
@@ -133,9 +127,9 @@ public class SettlementBatches {
         jdbc.sql("""
                 insert into settlement_batches (id, rail, currency, window_end, netting, status, item_count, line_count,
                     total_minor, next_attempt_at)
-                values (?, ?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, clock_timestamp() + make_interval(secs => ?))""")
+                values (?, ?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, %s)""".formatted(recheckPolicy.nextAttemptAt("0")))
                 .params(batchId, group.rail(), group.currency(), Timestamp.from(group.end()), netting, members.size(),
-                        lines.size(), total, recheckAfter.toMillis() / 1000.0).update();
+                        lines.size(), total).update();
         int lineNo = 0;
         for (List<Transfer> line : lines.values()) {
             lineNo++;
@@ -394,13 +388,10 @@ public class SettlementBatches {
                 order by next_attempt_at limit 50 for update skip locked""").query(UUID.class).list();
         List<String> again = new ArrayList<>();
         for (UUID id : due) {
-            int attempts = jdbc.sql("""
-                    update settlement_batches set attempts = attempts + 1,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => least(? * power(2, attempts), ?))
-                    where id = ? returning attempts""")
-                    .params(recheckAfter.toMillis() / 1000.0, recheckMaxPause.toMillis() / 1000.0, id)
-                    .query(Integer.class).single();
-            if (attempts >= maxAttempts) {
+            int attempts = jdbc.sql("update settlement_batches set attempts = attempts + 1, next_attempt_at = "
+                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
+                    .param(id).query(Integer.class).single();
+            if (recheckPolicy.exhausted(attempts)) {
                 jdbc.sql("update settlement_batches set next_attempt_at = null, needs_review = true where id = ?")
                         .param(id).update();
                 log.warn("Settlement batch {} has no final answer after {} attempts: left for review", id, attempts);
