@@ -343,14 +343,22 @@ class SettlementBatchTest extends HubTest {
                 "select return_watch_until is null from settlement_batches where id = ?").param(batch)
                 .query(Boolean.class).single());
 
+        // the watch ends as its last look is sent: the answer to that look may still be on its way
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Set<String> nettedOutcomes = new HashSet<>();
+            Set<String> singleOutcomes = new HashSet<>();
+            for (JsonNode line : call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json().get("lines")) {
+                (line.get("transfers").size() > 1 ? nettedOutcomes : singleOutcomes).add(line.get("outcome").asText());
+            }
+            assertThat(nettedOutcomes).as("the seeded rolls return a netted line and keep another")
+                    .containsExactlyInAnyOrder("RETURNED", "SETTLED");
+            assertThat(singleOutcomes).as("...and so for single lines").containsExactlyInAnyOrder("RETURNED", "SETTLED");
+        });
         JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
         assertThat(detail.get("line_count").asInt()).isEqualTo(6);
-        Set<String> nettedOutcomes = new HashSet<>();
-        Set<String> singleOutcomes = new HashSet<>();
         long kept = 0;
         for (JsonNode line : detail.get("lines")) {
             String outcome = line.get("outcome").asText();
-            (line.get("transfers").size() > 1 ? nettedOutcomes : singleOutcomes).add(outcome);
             for (JsonNode item : line.get("transfers")) {
                 String id = item.get("transfer_id").asText();
                 JsonNode transfer = call("GET", "/v1/transfers/" + id).as(partner).send().json();
@@ -368,9 +376,6 @@ class SettlementBatchTest extends HubTest {
                 }
             }
         }
-        assertThat(nettedOutcomes).as("the seeded rolls return a netted line and keep another")
-                .containsExactlyInAnyOrder("RETURNED", "SETTLED");
-        assertThat(singleOutcomes).as("...and so for single lines").containsExactlyInAnyOrder("RETURNED", "SETTLED");
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
                 .as("what was returned is back, once").isEqualTo(100_000_000 - kept);
@@ -402,15 +407,18 @@ class SettlementBatchTest extends HubTest {
                 "select return_watch_until is null from settlement_batches where id = ?").param(batch)
                 .query(Boolean.class).single());
 
-        JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
-        assertThat(detail.get("needs_review").asBoolean()).isTrue();
-        JsonNode nettedLine = detail.get("lines").get(0);
-        assertThat(nettedLine.get("amount").asText()).isEqualTo("4.000000");
-        assertThat(nettedLine.get("returned").asText()).isEqualTo("2.000000");
-        assertThat(nettedLine.get("needs_review").asBoolean()).isTrue();
-        JsonNode singleLine = detail.get("lines").get(1);
-        assertThat(singleLine.get("returned").asText()).isEqualTo("1.000000");
-        assertThat(singleLine.get("needs_review").asBoolean()).isFalse();
+        // the watch ends as its last look is sent: the answer to that look may still be on its way
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode detail = call("GET", "/v1/ops/settlement-batches/" + batch).asOps().send().json();
+            assertThat(detail.get("needs_review").asBoolean()).isTrue();
+            JsonNode nettedLine = detail.get("lines").get(0);
+            assertThat(nettedLine.get("amount").asText()).isEqualTo("4.000000");
+            assertThat(nettedLine.get("returned").asText()).isEqualTo("2.000000");
+            assertThat(nettedLine.get("needs_review").asBoolean()).isTrue();
+            JsonNode singleLine = detail.get("lines").get(1);
+            assertThat(singleLine.get("returned").asText()).isEqualTo("1.000000");
+            assertThat(singleLine.get("needs_review").asBoolean()).isFalse();
+        });
         for (String id : netted) {
             assertThat(status(partner, id)).isEqualTo("SETTLED");
             assertThat(jdbc.sql("select needs_review from transfers where id = ?::uuid").param(id)
