@@ -3,8 +3,11 @@ package io.railyard.partner;
 import io.railyard.api.DependencyFailure;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
+import io.railyard.ops.RememberingPasswordEncoder;
 import jakarta.servlet.DispatcherType;
+import java.time.Duration;
 import java.util.Set;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
@@ -109,8 +112,9 @@ class SecurityConfig {
                 "Bad request", "the request URL is not allowed", null));
     }
 
+    /** BCrypt for ops passwords; a password just verified is not hashed again for a while (HTTP Basic on every call). */
     @Bean
-    PasswordEncoder passwordEncoder() {
-        return new BCryptPasswordEncoder();
+    PasswordEncoder passwordEncoder(@Value("${railyard.ops.verified-password-ttl:PT5M}") Duration remembered) {
+        return new RememberingPasswordEncoder(new BCryptPasswordEncoder(), remembered, 10_000);
     }
 }
