@@ -102,7 +102,10 @@ final class TestCluster implements AutoCloseable {
                 "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
                 "--railyard.connectors.circle-usdc.base-url=" + railsUrl + "/sandbox/circle",
                 "--railyard.connectors.base-usdc.rpc-url=" + railsUrl + "/sandbox/base/rpc",
-                "--railyard.settlement.recheck-after=PT2S", "--railyard.windows.table=" + railsTable.toAbsolutePath(),
+                // an outage on a loaded machine can double the pause before asking a rail again past the suites'
+                // minutes of settling: it is capped well within them
+                "--railyard.settlement.recheck-after=PT2S", "--railyard.settlement.recheck-max-pause=PT20S",
+                "--railyard.windows.table=" + railsTable.toAbsolutePath(),
                 "--logging.level.root=WARN"));
     }
 
