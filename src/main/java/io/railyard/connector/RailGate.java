@@ -97,7 +97,8 @@ public class RailGate {
             if (transfer.status() == TransferStatus.ROUTED) {
                 transfer = transfers.transition(id, TransferStatus.SUBMITTED, "submitted to " + rail,
                         Transfers.Changes.NONE, null);
-                scheduleRecheck(id, 1);
+                jdbc.sql("update transfers set next_attempt_at = " + recheckPolicy.nextAttemptAt("0") + " where id = ?")
+                        .param(id).update();
                 claimed = true;
             } else {
                 claimed = recheck && (transfer.status() == TransferStatus.SUBMITTED
@@ -303,22 +304,22 @@ public class RailGate {
      */
     @Transactional
     public int recheckDue() {
-        List<Transfer> due = jdbc.sql("""
-                select id from transfers where status = 'SUBMITTED' and next_attempt_at <= clock_timestamp()
-                order by next_attempt_at limit 200 for update skip locked""")
-                .query(UUID.class).list().stream().map(transfers::require).toList();
-        for (Transfer transfer : due) {
-            int attempts = jdbc.sql("update transfers set attempts = attempts + 1 where id = ? returning attempts")
-                    .param(transfer.id()).query(Integer.class).single();
+        List<Map<String, Object>> due = jdbc.sql("""
+                select id, rail from transfers where status = 'SUBMITTED' and next_attempt_at <= clock_timestamp()
+                order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
+        for (Map<String, Object> transfer : due) {
+            UUID id = (UUID) transfer.get("id");
+            int attempts = jdbc.sql("update transfers set attempts = attempts + 1, next_attempt_at = "
+                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
+                    .param(id).query(Integer.class).single();
             if (recheckPolicy.exhausted(attempts)) {
                 jdbc.sql("update transfers set next_attempt_at = null, needs_review = true where id = ?")
-                        .param(transfer.id()).update();
+                        .param(id).update();
                 log.warn("Transfer {} on {} has no final answer after {} attempts: left for reconciliation",
-                        transfer.id(), transfer.rail(), attempts);
+                        id, transfer.get("rail"), attempts);
                 continue;
             }
-            scheduleRecheck(transfer.id(), attempts);
-            recheck(TransferRouter.instructionTopic(transfer.rail()), transfer.id(), "transfer");
+            recheck(TransferRouter.instructionTopic((String) transfer.get("rail")), id, "transfer");
         }
         return due.size() + watchReturns();
     }
@@ -390,11 +391,5 @@ public class RailGate {
         String instruction = "{\"data\":{\"id\":\"" + id + "\",\"object\":\"" + object + "\"}}";
         producer.sendBodyAndHeaders("kafka:" + topic, instruction, Map.of(RECHECK_HEADER, "true",
                 "kafka.KEY", id.toString()));
-    }
-
-    /** Asks about the transfer again after its {@code attempt}-th question ({@link RecheckPolicy}). */
-    private void scheduleRecheck(UUID id, int attempt) {
-        jdbc.sql("update transfers set next_attempt_at = " + recheckPolicy.nextAttemptAt("?") + " where id = ?")
-                .params(attempt - 1, id).update();
     }
 }
