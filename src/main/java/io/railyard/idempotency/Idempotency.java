@@ -12,17 +12,21 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.PreparedStatementCallback;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -40,16 +44,24 @@ public class Idempotency {
     public static final String HEADER = "Idempotency-Key";
     public static final String REPLAYED = "Idempotent-Replayed";
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+    private static final String SAVEPOINT = "railyard_idempotent_write";
+    private static final String CLAIM = """
+            select pg_try_advisory_xact_lock(hashtextextended(?, 0));
+            select method, path, fingerprint, status_code, content_type, body from idempotency_records
+            where scope = ? and idem_key = ? and expires_at > now();
+            savepoint %s""".formatted(SAVEPOINT);
 
     private final JdbcClient jdbc;
+    private final JdbcTemplate jdbcTemplate;
     private final TransactionTemplate tx;
     private final ObjectMapper canonical;
     private final Duration retention;
     private final ApiErrors apiErrors;
 
-    public Idempotency(JdbcClient jdbc, TransactionTemplate tx, ObjectMapper json, ApiErrors apiErrors,
+    public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json, ApiErrors apiErrors,
             @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
+        this.jdbcTemplate = jdbcTemplate;
         this.apiErrors = apiErrors;
         this.tx = tx;
         this.canonical = json.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
@@ -84,22 +96,19 @@ public class Idempotency {
         String path = exchange.getIn().getHeader(Exchange.HTTP_PATH, String.class);
         byte[] fingerprint = fingerprint(method, path, exchange);
         tx.executeWithoutResult(status -> {
-            Boolean mine = jdbc.sql("select pg_try_advisory_xact_lock(hashtextextended(?, 0))")
-                    .param(scope + " " + key).query(Boolean.class).single(); // keys hold no spaces: unambiguous
-            if (!Boolean.TRUE.equals(mine)) {
+            Claim claim = claim(scope, key);
+            if (!claim.mine()) {
                 throw new ApiProblem(Problem.of(409, "idempotency_request_in_progress", "Conflict",
                         "a request with this Idempotency-Key is still being processed; retry later", HEADER));
             }
-            Optional<Stored> stored = find(scope, key);
-            if (stored.isPresent()) {
-                replay(exchange, stored.get(), fingerprint);
+            if (claim.stored() != null) {
+                replay(exchange, claim.stored(), fingerprint);
                 return;
             }
-            Object savepoint = status.createSavepoint();
             try {
                 write.process(exchange);
             } catch (ApiProblem | LedgerException refused) {
-                status.rollbackToSavepoint(savepoint);
+                undoWrite();
                 apiErrors.respondWith(exchange, ApiErrors.toProblem(refused));
             } catch (Exception e) {
                 throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
@@ -128,14 +137,39 @@ public class Idempotency {
         }
     }
 
-    private Optional<Stored> find(String scope, String key) {
-        return jdbc.sql("""
-                select method, path, fingerprint, status_code, content_type, body from idempotency_records
-                where scope = ? and idem_key = ? and expires_at > now()""")
-                .params(scope, key)
-                .query((rs, n) -> new Stored(rs.getString("method"), rs.getString("path"), rs.getBytes("fingerprint"),
-                        rs.getInt("status_code"), rs.getString("content_type"), rs.getString("body")))
-                .optional();
+    /**
+     * Takes the advisory lock on (caller, key), looks the key up and sets the savepoint a refused write rolls back to:
+     * three statements sent in one round trip. Each runs with its own snapshot, so the look-up sees what a holder of
+     * the lock committed before it was released. Without the lock the look-up is ignored.
+     */
+    private Claim claim(String scope, String key) {
+        return jdbcTemplate.execute(CLAIM, (PreparedStatementCallback<Claim>) statement -> {
+            statement.setString(1, scope + " " + key); // keys hold no spaces: unambiguous
+            statement.setString(2, scope);
+            statement.setString(3, key);
+            statement.execute();
+            boolean mine;
+            try (ResultSet lock = statement.getResultSet()) {
+                mine = lock.next() && lock.getBoolean(1);
+            }
+            statement.getMoreResults();
+            try (ResultSet rs = statement.getResultSet()) {
+                Stored stored = !rs.next() ? null : new Stored(rs.getString("method"), rs.getString("path"),
+                        rs.getBytes("fingerprint"), rs.getInt("status_code"), rs.getString("content_type"),
+                        rs.getString("body"));
+                return new Claim(mine, stored);
+            }
+        });
+    }
+
+    /**
+     * Rolls the refused write back to the claim's savepoint, and clears the rollback-only mark its exception left on
+     * the transaction, as Spring's own savepoints do ({@code JdbcTransactionObjectSupport.rollbackToSavepoint}).
+     */
+    private void undoWrite() {
+        jdbc.sql("rollback to savepoint " + SAVEPOINT).update();
+        ((ConnectionHolder) TransactionSynchronizationManager.getResource(jdbcTemplate.getDataSource()))
+                .resetRollbackOnly();
     }
 
     private static void replay(Exchange exchange, Stored stored, byte[] fingerprint) {
@@ -178,6 +212,9 @@ public class Idempotency {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private record Claim(boolean mine, Stored stored) {
     }
 
     private record Stored(String method, String path, byte[] fingerprint, int statusCode, String contentType,
