@@ -104,21 +104,22 @@ public class Ledger {
             }
             posted.add(new Posted(ids[i], true));
         }
-        // A posting is dated by its entry (balanceAt sums postings by time): the join reads what the insert returned.
-        jdbc.sql("""
-                insert into postings (entry_id, account_id, currency, amount_minor, created_at)
-                select p.entry_id, p.account_id, p.currency, p.amount_minor, e.created_at
-                from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[]) as p(entry_id, account_id, currency, amount_minor)
-                join journal_entries e on e.id = p.entry_id""")
-                .params(entryIds.toArray(UUID[]::new), accountIds.toArray(UUID[]::new),
-                        currencies.toArray(String[]::new), amounts.toArray(Long[]::new))
-                .update();
         List<AccountKey> moved = balances.keySet().stream()
                 .filter(key -> balances.get(key) != accounts.get(key).balanceMinor()).toList();
+        // One statement, one round trip: the postings, then the balances they move. A posting is dated by its entry
+        // (balanceAt sums postings by time): the join reads what the insert above returned.
         jdbc.sql("""
+                with posted as (
+                    insert into postings (entry_id, account_id, currency, amount_minor, created_at)
+                    select p.entry_id, p.account_id, p.currency, p.amount_minor, e.created_at
+                    from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[])
+                        as p(entry_id, account_id, currency, amount_minor)
+                    join journal_entries e on e.id = p.entry_id)
                 update ledger_accounts a set balance_minor = a.balance_minor + d.delta
                 from unnest(?::uuid[], ?::bigint[]) as d(id, delta) where a.id = d.id""")
-                .params(moved.stream().map(key -> accounts.get(key).id()).toArray(UUID[]::new),
+                .params(entryIds.toArray(UUID[]::new), accountIds.toArray(UUID[]::new),
+                        currencies.toArray(String[]::new), amounts.toArray(Long[]::new),
+                        moved.stream().map(key -> accounts.get(key).id()).toArray(UUID[]::new),
                         moved.stream().map(key -> balances.get(key) - accounts.get(key).balanceMinor())
                                 .toArray(Long[]::new))
                 .update();
