@@ -10,7 +10,8 @@
 # Harness options: --rate N (requests/s), --seconds N, --partners N (requests spread over N funded partners; 1 = a hot
 # balance account), --mix pix=30,spei=30,circle=20,base=20,
 # --batch-every N --batch-size M (every Nth request is a batch of M), --replay 0.05 (share of idempotent replays),
-# --max-in-flight N, --settle-wait S (0 skips waiting for settlement), --ops user:password.
+# --max-in-flight N, --settle-wait S (0 skips waiting for settlement), --ops user:password, --warmup S (the same load
+# for S seconds first, left out of the figures). A hub started here also reports its CPU time per accepted request.
 # MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM;
 # HUB_ARGS adds hub arguments, e.g. accept-only (no outbox relay, so nothing leaves ACCEPTED):
 #   HUB_ARGS='--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/idempotency.camel.yaml'
@@ -48,6 +49,7 @@ if [[ -z "$hub_url" ]]; then
         sleep 0.2
     done
     echo "Hub up (health UP) in $(( ($(date +%s%N) - started) / 1000000 )) ms; log in target/load-hub.log"
+    set -- --hub-pid "$hub_pid" "$@"
 fi
 
 java -Dlogback.configurationFile=bench/logback-bench.xml -cp "$classpath" io.railyard.bench.LoadHarness \

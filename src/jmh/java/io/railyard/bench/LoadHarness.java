@@ -3,12 +3,15 @@ package io.railyard.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.transfer.TransferFixtures;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,11 +75,37 @@ public final class LoadHarness {
         for (int i = 0; i < options.partners; i++) {
             partnerKeys.add(createFundedPartner());
         }
+        if (options.warmupSeconds > 0) {
+            drive(options.warmupSeconds);
+            latencies.clear();
+            outcomes.clear();
+            acceptedIds.clear();
+            batchPartners.clear();
+            System.out.printf("Warm-up: %d s at the same rate, left out of every figure below%n", options.warmupSeconds);
+        }
+        long hubCpuBefore = hubCpuMillis();
         Instant started = Instant.now();
-        drive();
+        drive(options.seconds);
         Duration sent = Duration.between(started, Instant.now());
+        long hubCpu = hubCpuMillis() - hubCpuBefore;
         report(sent);
+        if (options.hubPid > 0) {
+            long answered = outcomes.entrySet().stream().filter(outcome -> outcome.getKey().endsWith(" 201"))
+                    .mapToLong(outcome -> outcome.getValue().get()).sum();
+            System.out.printf("Hub CPU while sending: %.1f s (%.2f cores), %.2f ms per request answered 201%n",
+                    hubCpu / 1000.0, (double) hubCpu / sent.toMillis(), (double) hubCpu / Math.max(answered, 1));
+        }
         awaitSettlement(started);
+    }
+
+    /** The hub's CPU time, user and system, read from /proc (Linux) when its pid was given; 0 otherwise. */
+    private long hubCpuMillis() throws IOException {
+        if (options.hubPid <= 0) {
+            return 0;
+        }
+        String stat = Files.readString(Path.of("/proc", String.valueOf(options.hubPid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10; // utime + stime, in 10 ms clock ticks
     }
 
     private String createFundedPartner() throws Exception {
@@ -95,9 +124,9 @@ public final class LoadHarness {
     }
 
     /** Sends at the target rate from one pacing thread; in-flight requests are bounded so a stalled hub fails fast. */
-    private void drive() throws InterruptedException {
+    private void drive(int seconds) throws InterruptedException {
         long intervalNanos = TimeUnit.SECONDS.toNanos(1) / options.rate;
-        long total = (long) options.rate * options.seconds;
+        long total = (long) options.rate * seconds;
         Semaphore inFlight = new Semaphore(options.maxInFlight);
         long start = System.nanoTime();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -323,7 +352,8 @@ public final class LoadHarness {
 
     /** Command-line options, {@code --name value}. */
     private record Options(String url, String ops, int rate, int seconds, int partners, Map<String, Integer> mix,
-            int batchEvery, int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds) {
+            int batchEvery, int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds, int warmupSeconds,
+            long hubPid) {
 
         static Options parse(String[] args) {
             Map<String, String> given = new HashMap<>();
@@ -350,7 +380,9 @@ public final class LoadHarness {
                     Integer.parseInt(given.getOrDefault("batch-size", "100")),
                     Double.parseDouble(given.getOrDefault("replay", "0")),
                     Integer.parseInt(given.getOrDefault("max-in-flight", "2000")),
-                    Integer.parseInt(given.getOrDefault("settle-wait", "180")));
+                    Integer.parseInt(given.getOrDefault("settle-wait", "180")),
+                    Integer.parseInt(given.getOrDefault("warmup", "0")),
+                    Long.parseLong(given.getOrDefault("hub-pid", "0")));
         }
 
         String pickRail(int percentile) {
