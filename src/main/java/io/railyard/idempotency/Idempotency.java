@@ -58,8 +58,8 @@ public class Idempotency {
     private final Duration retention;
     private final ApiErrors apiErrors;
 
-    public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json, ApiErrors apiErrors,
-            @Value("${railyard.idempotency.retention:24h}") Duration retention) {
+    public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json,
+            ApiErrors apiErrors, @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
         this.jdbcTemplate = jdbcTemplate;
         this.apiErrors = apiErrors;
