@@ -309,12 +309,9 @@ public class RailGate {
                 order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
         for (Map<String, Object> transfer : due) {
             UUID id = (UUID) transfer.get("id");
-            int attempts = jdbc.sql("update transfers set attempts = attempts + 1, next_attempt_at = "
-                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
-                    .param(id).query(Integer.class).single();
+            int attempts = recheckPolicy.countAttempt("transfers", id);
             if (recheckPolicy.exhausted(attempts)) {
-                jdbc.sql("update transfers set next_attempt_at = null, needs_review = true where id = ?")
-                        .param(id).update();
+                recheckPolicy.leaveForReview("transfers", id);
                 log.warn("Transfer {} on {} has no final answer after {} attempts: left for reconciliation",
                         id, transfer.get("rail"), attempts);
                 continue;
@@ -373,12 +370,9 @@ public class RailGate {
                 order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
         for (Map<String, Object> refund : due) {
             UUID id = (UUID) refund.get("id");
-            int attempts = jdbc.sql("update refunds set attempts = attempts + 1, next_attempt_at = "
-                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
-                    .param(id).query(Integer.class).single();
+            int attempts = recheckPolicy.countAttempt("refunds", id);
             if (recheckPolicy.exhausted(attempts) && !connectors.awaitsRefunds((String) refund.get("rail"))) {
-                jdbc.sql("update refunds set next_attempt_at = null, needs_review = true where id = ?").param(id)
-                        .update();
+                recheckPolicy.leaveForReview("refunds", id);
                 log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);
                 continue;
             }

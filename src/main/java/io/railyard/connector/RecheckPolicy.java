@@ -2,7 +2,9 @@ package io.railyard.connector;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.UUID;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -14,13 +16,15 @@ import org.springframework.stereotype.Component;
 @Component
 public class RecheckPolicy {
 
+    private final JdbcClient jdbc;
     private final String firstPauseSeconds;
     private final String maxPauseSeconds;
     private final int maxAttempts;
 
-    public RecheckPolicy(@Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
+    public RecheckPolicy(JdbcClient jdbc, @Value("${railyard.settlement.recheck-after:PT20S}") Duration recheckAfter,
             @Value("${railyard.settlement.recheck-max-pause:PT5M}") Duration recheckMaxPause,
             @Value("${railyard.settlement.max-attempts:12}") int maxAttempts) {
+        this.jdbc = jdbc;
         this.firstPauseSeconds = seconds(recheckAfter);
         this.maxPauseSeconds = seconds(recheckMaxPause);
         this.maxAttempts = maxAttempts;
@@ -38,6 +42,23 @@ public class RecheckPolicy {
     /** Whether the question asked for the {@code attempts}-th time is the last one before review. */
     public boolean exhausted(int attempts) {
         return attempts >= maxAttempts;
+    }
+
+    /**
+     * Counts one more question about a row of {@code table} (columns {@code attempts}, {@code next_attempt_at}) and
+     * schedules the next one; returns the attempts so far. Once {@link #exhausted} says so, the caller either
+     * {@link #leaveForReview leaves the row for review} or has its own way to end it.
+     */
+    public int countAttempt(String table, UUID id) {
+        return jdbc.sql("update " + table + " set attempts = attempts + 1, next_attempt_at = "
+                + nextAttemptAt("attempts") + " where id = ? returning attempts")
+                .param(id).query(Integer.class).single();
+    }
+
+    /** Stops asking about a row of {@code table} and flags it for review ({@code needs_review}). */
+    public void leaveForReview(String table, UUID id) {
+        jdbc.sql("update " + table + " set next_attempt_at = null, needs_review = true where id = ?").param(id)
+                .update();
     }
 
     private static String seconds(Duration pause) {

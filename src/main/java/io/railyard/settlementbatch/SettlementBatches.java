@@ -388,12 +388,9 @@ public class SettlementBatches {
                 order by next_attempt_at limit 50 for update skip locked""").query(UUID.class).list();
         List<String> again = new ArrayList<>();
         for (UUID id : due) {
-            int attempts = jdbc.sql("update settlement_batches set attempts = attempts + 1, next_attempt_at = "
-                    + recheckPolicy.nextAttemptAt("attempts") + " where id = ? returning attempts")
-                    .param(id).query(Integer.class).single();
+            int attempts = recheckPolicy.countAttempt("settlement_batches", id);
             if (recheckPolicy.exhausted(attempts)) {
-                jdbc.sql("update settlement_batches set next_attempt_at = null, needs_review = true where id = ?")
-                        .param(id).update();
+                recheckPolicy.leaveForReview("settlement_batches", id);
                 log.warn("Settlement batch {} has no final answer after {} attempts: left for review", id, attempts);
                 continue;
             }
