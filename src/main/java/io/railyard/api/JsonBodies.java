@@ -80,6 +80,13 @@ public class JsonBodies {
         }
     }
 
+    /** Sets an empty 204 response. */
+    public void noContent(Exchange exchange) {
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 204);
+        exchange.getMessage().setBody(null);
+    }
+
     private static String path(MismatchedInputException e) {
         String path = e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
+import org.apache.camel.http.common.HttpMessage;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.springframework.stereotype.Component;
@@ -50,7 +50,7 @@ class BatchRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/transfers/batch").description("Partner: batches and mass payouts")
+        rest("/transfers/batch").description("Partner: batches and mass payouts")
                 .post().id("batch.api.create")
                     .description("Up to 1,000 transfers: JSON, text/csv or multipart file; ?mode=atomic|partial; "
                             + "Idempotency-Key required").to("direct:batch.api.create")
@@ -111,7 +111,7 @@ class BatchRoutes extends RouteBuilder {
     }
 
     private static byte[] uploadedFile(Exchange exchange) throws Exception {
-        if (!(exchange.getIn() instanceof PlatformHttpMessage http)) {
+        if (!(exchange.getIn() instanceof HttpMessage http)) {
             throw ApiProblem.badRequest("missing_file", "send the CSV as the multipart part named 'file'", "file");
         }
         Part part = http.getRequest().getPart("file");

@@ -31,7 +31,7 @@ class BalanceRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/accounts").description("Partner: ledger accounts and balances")
+        rest("/accounts").description("Partner: ledger accounts and balances")
                 .get().id("ledger.accounts.list").description("The calling partner's accounts with balances")
                     .to("direct:ledger.accounts.list")
                 .get("/{accountId}").id("ledger.accounts.get").description("One of the calling partner's accounts")

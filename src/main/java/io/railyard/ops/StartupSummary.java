@@ -27,7 +27,7 @@ class StartupSummary {
 
                 ===== Railyard settlement hub is up =====
                   HTTP API        {}/v1
-                  API docs        {}/api-docs  (browsable: {}/docs/)
+                  API docs        {}/v1/api-docs  (browsable: {}/docs/)
                   Health          {}/actuator/health
                   Ops console     {}/ops/  (ops login)
                   Prometheus      {}/actuator/prometheus  (ops login)

@@ -10,7 +10,7 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
-/** Hands the authenticated caller to the Camel routes (which run on another thread) as a request attribute. */
+/** Hands the authenticated caller to the Camel routes as a request attribute, whichever thread a route goes on in. */
 class CallerAttributeFilter extends OncePerRequestFilter {
 
     static final String ATTRIBUTE = CallerAttributeFilter.class.getName();

@@ -40,7 +40,7 @@ class PartnerAdminRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/ops/partners").description("Ops: partners, API keys and deposits (ops credentials)")
+        rest("/ops/partners").description("Ops: partners, API keys and deposits (ops credentials)")
                 .post().id("partner.admin.create").description("Create a partner and its first API key (shown once)")
                     .to("direct:partner.admin.create")
                 .get().id("partner.admin.list").description("List partners").to("direct:partner.admin.list")
@@ -89,9 +89,7 @@ class PartnerAdminRoutes extends RouteBuilder {
         if (!partners.revokeKey(partner.id(), keyId)) {
             throw ApiProblem.notFound("active key " + keyId);
         }
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 204);
-        exchange.getMessage().setBody(null);
+        bodies.noContent(exchange);
     }
 
     private void deposit(Exchange exchange) {

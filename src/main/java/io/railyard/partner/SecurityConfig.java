@@ -61,10 +61,10 @@ class SecurityConfig {
         http.addFilterBefore(new ApiKeyAuthenticationFilter(partners, problems), BasicAuthenticationFilter.class)
                 .addFilterAfter(new CallerAttributeFilter(), AuthorizationFilter.class)
                 .authorizeHttpRequests(auth -> auth
-                        // platform-http answers on an async dispatch: the request was authorised on its way in
-                        .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
+                        // an error page reports on a request that was authorised (or refused) on its way in
+                        .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
-                        .requestMatchers("/api-docs", "/api-docs/**", "/docs/**", "/webjars/**", "/error").permitAll()
+                        .requestMatchers("/v1/api-docs", "/docs/**", "/webjars/**", "/error").permitAll()
                         .requestMatchers("/ops/login", "/ops/assets/**").permitAll()
                         .requestMatchers("/v1/ops/**", "/v1/treasury/**", "/v1/reconciliation/**", "/ops/**", "/actuator/**")
                             .hasRole("OPS")

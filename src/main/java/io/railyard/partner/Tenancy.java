@@ -4,7 +4,7 @@ import io.railyard.api.ApiProblem;
 import io.railyard.api.Problem;
 import java.util.Optional;
 import org.apache.camel.Exchange;
-import org.apache.camel.component.platform.http.springboot.PlatformHttpMessage;
+import org.apache.camel.http.common.HttpMessage;
 import org.springframework.security.core.Authentication;
 
 /**
@@ -36,7 +36,7 @@ public final class Tenancy {
 
     private static Optional<Authentication> caller(Exchange exchange) {
         Authentication caller = exchange.getProperty(PROPERTY, Authentication.class);
-        if (caller == null && exchange.getIn() instanceof PlatformHttpMessage http) {
+        if (caller == null && exchange.getIn() instanceof HttpMessage http) {
             caller = (Authentication) http.getRequest().getAttribute(CallerAttributeFilter.ATTRIBUTE);
             exchange.setProperty(PROPERTY, caller);
         }

@@ -54,7 +54,7 @@ class ReconciliationRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/reconciliation").description("Ops: reconciliation of the rails' statements against the ledger")
+        rest("/reconciliation").description("Ops: reconciliation of the rails' statements against the ledger")
                 .post("/runs").id("recon.api.run-create")
                     .description("Run now: {rail, from, to, dry_run}; answers the run's report")
                     .to("direct:recon.api.run-create")

@@ -34,7 +34,7 @@ class RefundRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/transfers/{transferId}/refunds").description("Partner: refunds of a transfer")
+        rest("/transfers/{transferId}/refunds").description("Partner: refunds of a transfer")
                 .post().id("refund.api.create")
                     .description("Refund a SETTLED transfer, fully or partly (Idempotency-Key required); body "
                             + "{amount?, reason?}, no amount = all that remains refundable; 201 with the PENDING refund")
@@ -43,7 +43,7 @@ class RefundRoutes extends RouteBuilder {
                     .description("The transfer's refunds and rail-initiated returns, oldest first, with the amounts "
                             + "refunded, pending and still refundable")
                     .to("direct:refund.api.list");
-        rest("/v1/refunds").description("Partner: refunds")
+        rest("/refunds").description("Partner: refunds")
                 .get("/{refundId}").id("refund.api.get").description("One refund or return")
                     .to("direct:refund.api.get");
 

@@ -27,7 +27,7 @@ class SettlementBatchRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/ops/settlement-batches").description("Ops: settlement batches of batched rails (read-only)")
+        rest("/ops/settlement-batches").description("Ops: settlement batches of batched rails (read-only)")
                 .get().id("settlement-batch.ops.list")
                     .description("Newest first; query: rail, status, limit, cursor").to("direct:settlement-batch.ops.list")
                 .get("/{batchId}").id("settlement-batch.ops.get")

@@ -33,7 +33,7 @@ class TransferRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/transfers").description("Partner: transfers")
+        rest("/transfers").description("Partner: transfers")
                 .post().id("transfer.api.create")
                     .description("Send money (Idempotency-Key required); 201 with the ACCEPTED transfer")
                     .to("direct:transfer.api.create")

@@ -49,7 +49,7 @@ class TreasuryRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/treasury").description("Ops: treasury and liquidity")
+        rest("/treasury").description("Ops: treasury and liquidity")
                 .get("/balances").id("treasury.api.balances")
                     .description("Float, in flight and queued per rail and currency; query at (RFC 3339) for a past instant")
                     .to("direct:treasury.api.balances")

@@ -52,7 +52,7 @@ class WebhookRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/webhooks").description("Partner: webhooks")
+        rest("/webhooks").description("Partner: webhooks")
                 .post("/endpoints").id("webhook.api.endpoint-create")
                     .description("Register an endpoint; the answer carries its signing secret (shown once)")
                     .to("direct:webhook.api.endpoint-create")
@@ -131,9 +131,7 @@ class WebhookRoutes extends RouteBuilder {
 
     private void delete(Exchange exchange) {
         endpoints.delete(partner(exchange), ApiProblem.pathId(exchange, "endpointId", "webhook endpoint"));
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 204);
-        exchange.getMessage().setBody(null);
+        bodies.noContent(exchange);
     }
 
     private void rotate(Exchange exchange) {

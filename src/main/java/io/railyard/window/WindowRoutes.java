@@ -55,12 +55,12 @@ class WindowRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        rest("/v1/settlement-windows").description("Settlement windows, cut-offs and business days per rail")
+        rest("/settlement-windows").description("Settlement windows, cut-offs and business days per rail")
                 .get().id("window.api.list").description("Every rail's window state now").to("direct:window.api.list")
                 .get("/{rail}/next").id("window.api.next")
                     .description("Next opening and cut-off, whether today is a business day and why not; ?currency=")
                     .to("direct:window.api.next");
-        rest("/v1/ops/settlement-windows").description("Ops: emergency overrides (audited)")
+        rest("/ops/settlement-windows").description("Ops: emergency overrides (audited)")
                 .post("/{rail}/override").id("window.ops.override")
                     .description("Open or close a rail window ad hoc: {state: OPEN|CLOSED|CLEARED, until, reason}")
                     .to("direct:window.ops.override")
@@ -68,7 +68,7 @@ class WindowRoutes extends RouteBuilder {
                     .description("Release the rail's whole queue now: {reason}").to("direct:window.ops.release-rail")
                 .get("/audit").id("window.ops.audit").description("The override audit trail")
                     .to("direct:window.ops.audit");
-        rest("/v1/ops/transfers").description("Ops: transfers")
+        rest("/ops/transfers").description("Ops: transfers")
                 .post("/{transferId}/release").id("window.ops.release-transfer")
                     .description("Release one queued transfer now: {reason}").to("direct:window.ops.release-transfer");
 

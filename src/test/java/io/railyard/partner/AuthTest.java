@@ -92,9 +92,9 @@ class AuthTest extends HubTest {
     void theApiDocsAreBrowsableWithoutExternalAssets() {
         Reply docs = call("GET", "/docs/index.html").send();
         assertThat(docs.status()).isEqualTo(200);
-        assertThat(docs.body()).contains("/api-docs").doesNotContain("https://");
+        assertThat(docs.body()).contains("/v1/api-docs").doesNotContain("https://");
         assertThat(call("GET", "/webjars/swagger-ui/5.34.1/swagger-ui-bundle.js").send().status()).isEqualTo(200);
-        assertThat(call("GET", "/api-docs").send().body()).contains("/v1/transfers");
+        assertThat(call("GET", "/v1/api-docs").send().body()).contains("/v1\"", "\"/transfers\"").doesNotContain("0.0.0.0");
     }
 
     @Test

@@ -417,8 +417,8 @@ class RefundTest extends HubTest {
         assertThat(unknown.json().get("code").asText()).isEqualTo("unknown_field");
         assertThat(refundRows(t)).isEqualTo(1);
         awaitRefund(t, id, "SUCCEEDED");
-        assertThat(call("GET", "/api-docs").send().body()).as("documented by the REST DSL")
-                .contains("/v1/transfers/{transferId}/refunds", "/v1/refunds/{refundId}");
+        assertThat(call("GET", "/v1/api-docs").send().body()).as("documented by the REST DSL")
+                .contains("/transfers/{transferId}/refunds", "/refunds/{refundId}");
         LedgerInvariants.assertHold(jdbc);
     }
 

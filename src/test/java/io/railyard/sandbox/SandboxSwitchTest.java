@@ -3,6 +3,7 @@ package io.railyard.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.api.JsonBodies;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.env.YamlPropertySourceLoader;
@@ -14,18 +15,18 @@ import org.springframework.core.io.FileSystemResource;
 class SandboxSwitchTest {
 
     private final ApplicationContextRunner context = new ApplicationContextRunner()
-            .withBean(ObjectMapper.class, ObjectMapper::new)
-            .withUserConfiguration(Sandbox.class, SandboxOps.class, CircleSandbox.class, PixSandbox.class,
+            .withBean(ObjectMapper.class, ObjectMapper::new).withBean(JsonBodies.class)
+            .withUserConfiguration(Sandbox.class, SandboxOpsRoutes.class, CircleSandbox.class, PixSandbox.class,
                     SpeiSandbox.class, BaseSandbox.class, TemplateSandbox.class);
 
     @Test
     void everySandboxBeanFollowsTheSwitch() {
         context.withPropertyValues("railyard.sandbox.enabled=true").run(on -> assertThat(on)
-                .hasSingleBean(Sandbox.class).hasSingleBean(SandboxOps.class).hasSingleBean(CircleSandbox.class)
+                .hasSingleBean(Sandbox.class).hasSingleBean(SandboxOpsRoutes.class).hasSingleBean(CircleSandbox.class)
                 .hasSingleBean(PixSandbox.class).hasSingleBean(SpeiSandbox.class).hasSingleBean(BaseSandbox.class)
                 .hasSingleBean(TemplateSandbox.class));
         context.withPropertyValues("railyard.sandbox.enabled=false").run(off -> assertThat(off)
-                .doesNotHaveBean(Sandbox.class).doesNotHaveBean(SandboxOps.class).doesNotHaveBean(RailEndpoint.class));
+                .doesNotHaveBean(Sandbox.class).doesNotHaveBean(SandboxOpsRoutes.class).doesNotHaveBean(RailEndpoint.class));
         context.run(unset -> assertThat(unset).as("off unless configured").doesNotHaveBean(Sandbox.class));
     }
 
