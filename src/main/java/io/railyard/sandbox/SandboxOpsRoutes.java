@@ -1,8 +1,12 @@
 package io.railyard.sandbox;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.api.JsonBodies;
 import io.railyard.api.Problem;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +26,13 @@ class SandboxOpsRoutes extends RouteBuilder {
 
     private final Sandbox sandbox;
     private final JsonBodies bodies;
+    private final ObjectMapper strict;
 
-    SandboxOpsRoutes(Sandbox sandbox, JsonBodies bodies) {
+    SandboxOpsRoutes(Sandbox sandbox, JsonBodies bodies, ObjectMapper json) {
         this.sandbox = sandbox;
         this.bodies = bodies;
+        // A typo in a fault name must not silently inject nothing; a fault left out is 0.
+        this.strict = json.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
     @Override
@@ -39,7 +46,7 @@ class SandboxOpsRoutes extends RouteBuilder {
 
         handle("faults", exchange -> bodies.respond(exchange, 200, rail(exchange).faults()));
         handle("faults.set", exchange -> {
-            Faults faults = bodies.read(exchange, Faults.class);
+            Faults faults = faults(exchange.getIn().getBody(byte[].class));
             List<Problem.FieldError> errors = faults.violations();
             if (!errors.isEmpty()) {
                 throw ApiProblem.invalid("some faults are out of range", errors);
@@ -73,6 +80,15 @@ class SandboxOpsRoutes extends RouteBuilder {
             view.put("by_batch", byBatch);
         }
         return view;
+    }
+
+    private Faults faults(byte[] body) {
+        try {
+            return strict.readValue(body == null ? new byte[0] : body, Faults.class);
+        } catch (IOException e) {
+            String why = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+            throw ApiProblem.badRequest("invalid_faults", "not a fault set: " + why, null);
+        }
     }
 
     private Rail<?> rail(Exchange exchange) {
