@@ -4,7 +4,6 @@ import io.railyard.api.DependencyFailure;
 import io.railyard.api.Problem;
 import io.railyard.api.ProblemWriter;
 import io.railyard.ops.RememberingPasswordEncoder;
-import jakarta.servlet.DispatcherType;
 import java.time.Duration;
 import java.util.Set;
 import org.springframework.beans.factory.annotation.Value;
@@ -61,10 +60,8 @@ class SecurityConfig {
         http.addFilterBefore(new ApiKeyAuthenticationFilter(partners, problems), BasicAuthenticationFilter.class)
                 .addFilterAfter(new CallerAttributeFilter(), AuthorizationFilter.class)
                 .authorizeHttpRequests(auth -> auth
-                        // an error page reports on a request that was authorised (or refused) on its way in
-                        .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
-                        .requestMatchers("/v1/api-docs", "/docs/**", "/webjars/**", "/error").permitAll()
+                        .requestMatchers("/v1/api-docs", "/docs/**", "/webjars/**").permitAll()
                         .requestMatchers("/ops/login", "/ops/assets/**").permitAll()
                         .requestMatchers("/v1/ops/**", "/v1/treasury/**", "/v1/reconciliation/**", "/ops/**", "/actuator/**")
                             .hasRole("OPS")

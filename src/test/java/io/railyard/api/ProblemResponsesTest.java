@@ -70,6 +70,16 @@ class ProblemResponsesTest extends HubTest {
     }
 
     @Test
+    void aRouteThatDoesNotExistIs404AndAMethodARouteDoesNotTakeIs405() {
+        TestPartner partner = newPartner();
+        assertProblem(call("GET", "/v1/no-such-route").as(partner).send(), 404, "not_found", null);
+        assertProblem(call("GET", "/v1/transfers/batch/x/y/z").as(partner).send(), 404, "not_found", null);
+        assertProblem(call("DELETE", "/v1/transfers").as(partner).send(), 405, "method_not_allowed", null);
+        assertProblem(call("PATCH", "/v1/ops/partners").asOps().json(Map.of()).send(), 405, "method_not_allowed",
+                null);
+    }
+
+    @Test
     void aDepositIsIdempotentByReference() {
         TestPartner partner = newPartner();
         Map<String, Object> body = Map.of("currency", "BRL", "amount", "12.34", "reference", "wire-77");
