@@ -9,12 +9,11 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.multipart.MultipartException;
 
 /**
  * The API's bodies are JSON, CSV or a multipart file. A form body used to reach the REST binding, which failed on it
- * (500), and a multipart body the servlet container cannot parse (no boundary, no closing delimiter) failed in the
- * dispatcher (500): both are the client's fault and get a problem document.
+ * (500): it is the client's fault and gets a problem document. (A multipart body Tomcat cannot parse is refused where
+ * the batch route reads its file.)
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 2)
@@ -40,21 +39,6 @@ class ContentTypeFilter extends OncePerRequestFilter {
                     "send JSON (or CSV / a multipart file where the route takes one)", null));
             return;
         }
-        try {
-            chain.doFilter(request, response);
-        } catch (MultipartException e) {
-            refuseMultipart(response);
-        } catch (ServletException e) {
-            if (!(e.getCause() instanceof MultipartException) || response.isCommitted()) {
-                throw e;
-            }
-            refuseMultipart(response);
-        }
-    }
-
-    private void refuseMultipart(HttpServletResponse response) throws IOException {
-        response.reset();
-        problems.write(response, Problem.of(400, "malformed_multipart", "Bad request",
-                "the multipart body cannot be read (boundary, part headers or closing delimiter)", null));
+        chain.doFilter(request, response);
     }
 }

@@ -8,7 +8,6 @@ import io.railyard.idempotency.Idempotency;
 import io.railyard.partner.PartnerPrincipal;
 import io.railyard.partner.Tenancy;
 import io.railyard.transfer.TransferRequest;
-import jakarta.servlet.http.Part;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +16,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.http.common.HttpMessage;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.springframework.stereotype.Component;
@@ -89,7 +87,8 @@ class BatchRoutes extends RouteBuilder {
             items = csv.parse(exchange.getIn().getBody(byte[].class));
             source = "csv";
         } else if (contentType.startsWith("multipart/form-data")) {
-            items = csv.parse(uploadedFile(exchange));
+            items = csv.parse(UploadedFile.read(exchange.getIn().getHeader(Exchange.CONTENT_TYPE, String.class),
+                    exchange.getIn().getBody(byte[].class)));
             source = "csv";
         } else {
             BatchRequest request = bodies.read(exchange, BatchRequest.class);
@@ -108,19 +107,6 @@ class BatchRoutes extends RouteBuilder {
         }
         bodies.respond(exchange, 201, batches.create(partner.partnerId(), mode, source,
                 validator.check(partner.partnerId(), items)));
-    }
-
-    private static byte[] uploadedFile(Exchange exchange) throws Exception {
-        if (!(exchange.getIn() instanceof HttpMessage http)) {
-            throw ApiProblem.badRequest("missing_file", "send the CSV as the multipart part named 'file'", "file");
-        }
-        Part part = http.getRequest().getPart("file");
-        if (part == null) {
-            throw ApiProblem.badRequest("missing_file", "send the CSV as the multipart part named 'file'", "file");
-        }
-        try (var in = part.getInputStream()) {
-            return in.readAllBytes();
-        }
     }
 
     private void items(Exchange exchange) throws IOException {
