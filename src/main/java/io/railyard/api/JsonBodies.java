@@ -35,11 +35,7 @@ public class JsonBodies {
     }
 
     public <T> T read(Exchange exchange, Class<T> type) {
-        String contentType = exchange.getIn().getHeader(Exchange.CONTENT_TYPE, String.class);
-        if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
-            throw new ApiProblem(Problem.of(415, "unsupported_media_type", "Unsupported media type",
-                    "send the body as application/json", null));
-        }
+        requireJson(exchange);
         byte[] body = exchange.getIn().getBody(byte[].class);
         if (body == null || new String(body, StandardCharsets.UTF_8).isBlank()) {
             throw ApiProblem.badRequest("empty_body", "the request needs a JSON body", null);
@@ -66,6 +62,15 @@ public class JsonBodies {
             throw ApiProblem.badRequest("empty_body", "the request needs a JSON object", null);
         }
         return value;
+    }
+
+    /** Refuses (415) a body that is not declared application/json. */
+    public static void requireJson(Exchange exchange) {
+        String contentType = exchange.getIn().getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (contentType == null || !contentType.toLowerCase().startsWith("application/json")) {
+            throw new ApiProblem(Problem.of(415, "unsupported_media_type", "Unsupported media type",
+                    "send the body as application/json", null));
+        }
     }
 
     /** Sets a JSON response with the given status. */

@@ -46,6 +46,7 @@ class SandboxOpsRoutes extends RouteBuilder {
 
         handle("faults", exchange -> bodies.respond(exchange, 200, rail(exchange).faults()));
         handle("faults.set", exchange -> {
+            JsonBodies.requireJson(exchange);
             Faults faults = faults(exchange.getIn().getBody(byte[].class));
             List<Problem.FieldError> errors = faults.violations();
             if (!errors.isEmpty()) {

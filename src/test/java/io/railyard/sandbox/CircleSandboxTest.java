@@ -274,6 +274,8 @@ class CircleSandboxTest extends RailSandboxSupport {
                 .containsExactlyInAnyOrder("error_rate", "latency_ms");
         Reply typo = ops("PUT", "/v1/ops/sandbox/" + RAIL + "/faults").json(Map.of("eror_rate", 1)).send();
         assertThat(typo.status()).isEqualTo(400);
+        assertThat(ops("PUT", "/v1/ops/sandbox/" + RAIL + "/faults").body("text/plain", "{\"error_rate\": 1}").send()
+                .status()).as("a fault set is JSON").isEqualTo(415);
         assertThat(ops("GET", "/v1/ops/sandbox/" + RAIL + "/faults").send().json().get("fail_rate").asDouble())
                 .as("a refused set changes nothing").isEqualTo(0.25);
         assertThat(ops("GET", "/v1/ops/sandbox/Not%20A%20Rail/faults").send().status()).isEqualTo(404);
