@@ -1,6 +1,7 @@
 package io.railyard.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.railyard.ledger.LedgerException;
 import java.util.UUID;
 import org.apache.camel.Exchange;
@@ -50,6 +51,9 @@ public class ApiErrors {
         if (cause instanceof JsonProcessingException json) {
             return Problem.of(400, "malformed_json", "Malformed JSON", "the body is not valid JSON: "
                     + json.getOriginalMessage(), null);
+        }
+        if (cause instanceof BulkheadFullException) {
+            return WriteAdmission.overCapacity();
         }
         if (DependencyFailure.in(cause)) {
             return DependencyFailure.problem(cause);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.railyard.api.ApiErrors;
 import io.railyard.api.ApiProblem;
 import io.railyard.api.Problem;
+import io.railyard.api.WriteAdmission;
 import io.railyard.ledger.LedgerException;
 import io.railyard.partner.Tenancy;
 import java.io.IOException;
@@ -57,10 +58,13 @@ public class Idempotency {
     private final ObjectMapper canonical;
     private final Duration retention;
     private final ApiErrors apiErrors;
+    private final WriteAdmission admission;
 
     public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json,
-            ApiErrors apiErrors, @Value("${railyard.idempotency.retention:24h}") Duration retention) {
+            ApiErrors apiErrors, WriteAdmission admission,
+            @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
+        this.admission = admission;
         this.jdbcTemplate = jdbcTemplate;
         this.apiErrors = apiErrors;
         this.tx = tx;
@@ -85,7 +89,7 @@ public class Idempotency {
                 throw ApiProblem.badRequest("idempotency_key_missing", "this route needs an Idempotency-Key header",
                         HEADER);
             }
-            tx.executeWithoutResult(status -> process(write, exchange));
+            admission.run(() -> tx.executeWithoutResult(status -> process(write, exchange)));
             return;
         }
         if (!KEY.matcher(key).matches()) {
@@ -95,7 +99,7 @@ public class Idempotency {
         String method = exchange.getIn().getHeader(Exchange.HTTP_METHOD, String.class);
         String path = exchange.getIn().getHeader(Exchange.HTTP_PATH, String.class);
         byte[] fingerprint = fingerprint(method, path, exchange);
-        tx.executeWithoutResult(status -> {
+        admission.run(() -> tx.executeWithoutResult(status -> {
             Claim claim = claim(scope, key);
             if (!claim.mine()) {
                 throw new ApiProblem(Problem.of(409, "idempotency_request_in_progress", "Conflict",
@@ -124,7 +128,7 @@ public class Idempotency {
                                 Timestamp.from(Instant.now().plus(retention)))
                         .update();
             }
-        });
+        }));
     }
 
     private static void process(Processor write, Exchange exchange) {
