@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.railyard.ledger.CurrencyCode;
+import io.railyard.refund.Refunds;
 import io.railyard.transfer.Transfer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -215,7 +216,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                             + "', not one of PENDING, SETTLED, FAILED");
                 }
             });
-            String topic = "railyard.rail." + rail + ".refund.v1";
+            String topic = Refunds.instructionTopic(rail);
             if (routeFiles(folder).stream().noneMatch(route -> read(route).contains("kafka:" + topic))) {
                 faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
             }

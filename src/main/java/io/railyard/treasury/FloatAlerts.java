@@ -35,7 +35,7 @@ import org.springframework.transaction.annotation.Transactional;
 @Component("floatAlerts")
 public class FloatAlerts {
 
-    static final String TOPIC = "railyard.treasury.events.v1";
+    public static final String TOPIC = "railyard.treasury.events.v1";
     static final String LOW = "treasury.float_low";
     static final String RESTORED = "treasury.float_restored";
     private static final Logger log = LoggerFactory.getLogger(FloatAlerts.class);

@@ -1,0 +1,134 @@
+package io.railyard.outbox;
+
+import io.railyard.batch.Batches;
+import io.railyard.connector.ConnectorRegistry;
+import io.railyard.connector.RailGate;
+import io.railyard.reconciliation.ReconciliationEngine;
+import io.railyard.refund.Refunds;
+import io.railyard.routing.TransferRouter;
+import io.railyard.transfer.Transfers;
+import io.railyard.treasury.FloatAlerts;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * Creates the hub's Kafka topics before its routes start: every event topic and each connector's instruction (and
+ * refund) topic, with {@code railyard.kafka.partitions} partitions, and waits until each partition has a leader.
+ * Left to the broker's auto-creation, an event topic came into being under the outbox relay's first send to it: the
+ * send met a partition without a leader, and the idempotent producer's retry was then refused as out of order until
+ * its 30 s delivery timeout, so the relay, and the whole pipeline behind it, stood still for 30 s (BENCHMARKS.md).
+ * A topic that exists is left as it is. A broker that refuses (no rights to create topics) is logged: the topics are
+ * then the operators' to create.
+ */
+@Component
+public class HubTopics implements CamelContextConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(HubTopics.class);
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    private final String brokers;
+    private final int partitions;
+    private final ConnectorRegistry connectors;
+
+    public HubTopics(@Value("${camel.component.kafka.brokers}") String brokers,
+            @Value("${railyard.kafka.partitions:3}") int partitions, ConnectorRegistry connectors) {
+        this.brokers = brokers;
+        this.partitions = partitions;
+        this.connectors = connectors;
+    }
+
+    /** The topics the hub writes and reads. */
+    public List<String> names() {
+        List<String> names = new ArrayList<>(List.of(Transfers.ACCEPTED_TOPIC, Transfers.EVENTS_TOPIC,
+                RailGate.RESULTS_TOPIC, TransferRouter.BATCH_ITEMS_TOPIC, Batches.EVENTS_TOPIC, Refunds.EVENTS_TOPIC,
+                ReconciliationEngine.TOPIC, FloatAlerts.TOPIC));
+        for (String rail : connectors.all().keySet()) {
+            names.add(TransferRouter.instructionTopic(rail));
+            if (connectors.refunds(rail)) {
+                names.add(Refunds.instructionTopic(rail));
+            }
+        }
+        return names;
+    }
+
+    @Override
+    public void beforeApplicationStart(CamelContext camel) {
+        create(names());
+    }
+
+    @Override
+    public void afterApplicationStart(CamelContext camel) {
+        // nothing: the topics are there before the routes start
+    }
+
+    /** Creates those of {@code names} the broker lacks, then waits (up to 15 s) until every partition has a leader. */
+    void create(Collection<String> names) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
+                AdminClientConfig.CLIENT_ID_CONFIG, "railyard-topics",
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) WAIT.toMillis(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) WAIT.toMillis()))) {
+            Set<String> existing = admin.listTopics().names().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = names.stream().filter(name -> !existing.contains(name))
+                    .map(name -> new NewTopic(name, Optional.of(partitions), Optional.empty())).toList();
+            for (var created : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    created.getValue().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) { // another instance was first: fine
+                        throw e;
+                    }
+                }
+            }
+            awaitLeaders(admin, names);
+            if (!missing.isEmpty()) {
+                log.info("Created Kafka topics {} ({} partitions each)",
+                        missing.stream().map(NewTopic::name).toList(), partitions);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Kafka topics {} could not be checked or created ({}); the broker's auto-creation or its "
+                    + "operators must provide them", names, e.getCause() == null ? e : e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating the hub's Kafka topics", e);
+        }
+    }
+
+    private static void awaitLeaders(Admin admin, Collection<String> names)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Instant until = Instant.now().plus(WAIT);
+        while (true) {
+            Map<String, TopicDescription> topics = admin.describeTopics(names).allTopicNames()
+                    .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            boolean led = topics.values().stream().flatMap(topic -> topic.partitions().stream())
+                    .map(TopicPartitionInfo::leader).allMatch(leader -> leader != null && !leader.isEmpty());
+            if (led) {
+                return;
+            }
+            if (Instant.now().isAfter(until)) {
+                throw new TimeoutException("partitions without a leader after " + WAIT.toSeconds() + " s");
+            }
+            Thread.sleep(100);
+        }
+    }
+}
