@@ -24,7 +24,7 @@ public class WriteAdmission {
     private final Bulkhead bulkhead;
     private final Counter refused;
 
-    public WriteAdmission(@Value("${railyard.api.max-concurrent-writes:8}") int maxConcurrentWrites,
+    public WriteAdmission(@Value("${railyard.api.max-concurrent-writes:12}") int maxConcurrentWrites,
             @Value("${railyard.api.write-wait:PT5S}") Duration wait, MeterRegistry meters) {
         this.bulkhead = Bulkhead.of("api-writes", BulkheadConfig.custom().maxConcurrentCalls(maxConcurrentWrites)
                 .maxWaitDuration(wait).fairCallHandlingStrategyEnabled(true).build());

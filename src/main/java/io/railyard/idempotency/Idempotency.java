@@ -38,6 +38,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code Idempotent-Replayed: true}) when the request is the same, and refused with 422 when it differs. Otherwise the
  * write runs and its response is stored in the same transaction as its effect, so a crash leaves both or neither.
  * Client errors are stored (after rolling back to a savepoint); server errors are not, so a retry can succeed.
+ * Every write waits its turn in {@link WriteAdmission} before its transaction begins.
  */
 @Component("idempotency")
 public class Idempotency {

@@ -31,7 +31,7 @@ class WriteAdmissionTest extends HubTest {
     DataSource dataSource;
     @Autowired
     MeterRegistry meters;
-    @Value("${railyard.api.max-concurrent-writes:8}")
+    @Value("${railyard.api.max-concurrent-writes:12}")
     int maxConcurrentWrites;
 
     @Test
