@@ -66,7 +66,7 @@ final class Rail<D> {
         if (roll(f.errorRate())) {
             throw SandboxFault.unavailable(name);
         }
-        Payout<D> payout = execute(key, detail, amount, newId, f);
+        Payout<D> payout = execute(key, detail, amount, newId, f, random);
         if (roll(f.loseConfirmationRate())) {
             throw SandboxFault.confirmationLost(name);
         }
@@ -221,7 +221,8 @@ final class Rail<D> {
         random = seeded();
     }
 
-    private synchronized Payout<D> execute(String key, D detail, BigDecimal amount, Supplier<String> newId, Faults f) {
+    private synchronized Payout<D> execute(String key, D detail, BigDecimal amount, Supplier<String> newId, Faults f,
+            Random rolls) {
         Payout<D> existing = byKey.get(key);
         if (existing != null) {
             if (!existing.detail().equals(detail)) {
@@ -233,11 +234,11 @@ final class Rail<D> {
         if (byId.containsKey(id)) {
             throw RailError.referenceTaken(id);
         }
-        Payout.Outcome outcome = roll(f.failRate()) ? Payout.Outcome.FAIL
-                : roll(f.returnRate()) ? Payout.Outcome.RETURN : Payout.Outcome.SETTLE;
+        Payout.Outcome outcome = roll(f.failRate(), rolls) ? Payout.Outcome.FAIL
+                : roll(f.returnRate(), rolls) ? Payout.Outcome.RETURN : Payout.Outcome.SETTLE;
         Payout<D> payout = new Payout<>(key, id, detail, amount, now().truncatedTo(ChronoUnit.MILLIS), outcome,
                 Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
-                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate()) ? 2 : 1,
+                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate(), rolls) ? 2 : 1,
                 outcome == Payout.Outcome.FAIL ? f.failReason() : null,
                 outcome == Payout.Outcome.RETURN ? part(amount, f.returnShare()) : null,
                 f.returnRestAfterMs() > 0 ? Duration.ofMillis(f.returnRestAfterMs()) : null);
@@ -272,8 +273,11 @@ final class Rail<D> {
         if (bulksById.containsKey(id) || byId.containsKey(id)) {
             throw RailError.referenceTaken(id);
         }
+        // every bulk rolls its lines' fates from the seed afresh: line n of a bulk meets the same fate whatever else the
+        // rail paid before it (a stranded transfer paid alone between a reset and the bulk shifts nothing)
+        Random rolls = seeded();
         List<Payout<D>> payouts = lines.stream()
-                .map(line -> execute(line.key(), line.detail(), line.amount(), newId, f)).toList();
+                .map(line -> execute(line.key(), line.detail(), line.amount(), newId, f, rolls)).toList();
         Bulk<D> bulk = new Bulk<>(key, id, payouts, now().truncatedTo(ChronoUnit.MILLIS));
         bulksByKey.put(key, bulk);
         bulksById.put(id, bulk);
@@ -327,7 +331,11 @@ final class Rail<D> {
 
     /** A rate of 0 never fires and 1 always does, whatever the seed. */
     private boolean roll(double rate) {
-        return rate > 0 && random.nextDouble() < rate;
+        return roll(rate, random);
+    }
+
+    private static boolean roll(double rate, Random rolls) {
+        return rate > 0 && rolls.nextDouble() < rate;
     }
 
     private Random seeded() {
