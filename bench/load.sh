@@ -16,6 +16,9 @@
 # MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM;
 # HUB_ARGS adds hub arguments, e.g. accept-only (no outbox relay, so nothing leaves ACCEPTED):
 #   HUB_ARGS='--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/idempotency.camel.yaml'
+# BENCH_SPLIT=1 runs the Kafka broker (io.railyard.bench.BenchBroker) and the rail sandboxes (a second hub on port
+# BENCH_SANDBOX_PORT, 18090, whose own embedded servers stay idle) in processes of their own, and reports their CPU
+# beside the hub's: the hub's figure is then its own work alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,11 +42,39 @@ if [[ -z "$hub_url" ]]; then
         psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db" -c "create database $db" postgres
         hub_args+=("--railyard.db.url=$BENCH_DB_URL")
     fi
+    side_pids=()
+    trap 'kill ${hub_pid:-} "${side_pids[@]}" 2>/dev/null; wait 2>/dev/null || true' EXIT
+    if [[ "${BENCH_SPLIT:-0}" == 1 ]]; then
+        java -Xmx1g -cp "$classpath" io.railyard.bench.BenchBroker > target/load-broker.log 2>&1 &
+        broker_pid=$!
+        side_pids+=("$broker_pid")
+        sandbox_port=${BENCH_SANDBOX_PORT:-18090}
+        rm -rf target/load-sandbox-data
+        java -Xmx1g -cp "$classpath" io.railyard.RailyardApplication --spring.profiles.active=local \
+            "--server.port=$sandbox_port" --railyard.local.data-dir=target/load-sandbox-data \
+            --logging.level.root=WARN > target/load-sandboxes.log 2>&1 &
+        sandbox_pid=$!
+        side_pids+=("$sandbox_pid")
+        until grep -q '^brokers ' target/load-broker.log; do
+            kill -0 "$broker_pid" 2>/dev/null || { echo "broker failed to start, see target/load-broker.log"; exit 1; }
+            sleep 0.2
+        done
+        until curl -sf "http://localhost:$sandbox_port/actuator/health" >/dev/null 2>&1; do
+            kill -0 "$sandbox_pid" 2>/dev/null || { echo "sandboxes failed to start, see target/load-sandboxes.log"; exit 1; }
+            sleep 0.2
+        done
+        sandboxes="http://localhost:$sandbox_port/sandbox"
+        hub_args+=("--railyard.kafka.brokers=$(sed -n 's/^brokers //p' target/load-broker.log)"
+                   "--railyard.connectors.pix.base-url=$sandboxes/pix" "--railyard.connectors.spei.base-url=$sandboxes/spei"
+                   "--railyard.connectors.circle-usdc.base-url=$sandboxes/circle"
+                   "--railyard.connectors.base-usdc.rpc-url=$sandboxes/base/rpc")
+        echo "Broker (pid $broker_pid) and sandboxes (pid $sandbox_pid, port $sandbox_port) up in processes of their own"
+        set -- --side-pids "broker=$broker_pid,sandboxes=$sandbox_pid" "$@"
+    fi
     # shellcheck disable=SC2086
     java ${HUB_JAVA_OPTS:--Xmx2g} -cp "$classpath" io.railyard.RailyardApplication "${hub_args[@]}" ${HUB_ARGS:-} \
         > target/load-hub.log 2>&1 &
     hub_pid=$!
-    trap 'kill $hub_pid 2>/dev/null; wait $hub_pid 2>/dev/null || true' EXIT
     started=$(date +%s%N)
     until curl -sf "$hub_url/actuator/health" >/dev/null 2>&1; do
         kill -0 $hub_pid 2>/dev/null || { echo "hub failed to start, see target/load-hub.log"; exit 1; }

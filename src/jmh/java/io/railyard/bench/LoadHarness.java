@@ -48,6 +48,7 @@ public final class LoadHarness {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FINAL = Set.of("SETTLED", "FAILED", "RETURNED", "CANCELLED");
+    private static final String HUB = "hub";
     private static final List<Function<Map<String, Object>, Map<String, Object>>> PROTOCOLS = List.of(
             body -> body, TransferFixtures::x402, TransferFixtures::ap2, TransferFixtures::acp);
 
@@ -87,11 +88,11 @@ public final class LoadHarness {
             batchPartners.clear();
             System.out.printf("Warm-up: %d s at the same rate, left out of every figure below%n", options.warmupSeconds);
         }
-        long hubCpuBefore = hubCpuMillis();
+        Map<String, Long> cpuBefore = cpuMillis();
         Instant started = Instant.now();
         drive(options.seconds);
         Duration sent = Duration.between(started, Instant.now());
-        long hubCpu = hubCpuMillis() - hubCpuBefore;
+        long hubCpu = cpuMillis().get(HUB) - cpuBefore.get(HUB);
         report(sent);
         if (options.hubPid > 0) {
             long answered = outcomes.entrySet().stream().filter(outcome -> outcome.getKey().endsWith(" 201"))
@@ -99,15 +100,24 @@ public final class LoadHarness {
             System.out.printf("Hub CPU while sending: %.1f s (%.2f cores), %.2f ms per request answered 201%n",
                     hubCpu / 1000.0, (double) hubCpu / sent.toMillis(), (double) hubCpu / Math.max(answered, 1));
         }
-        awaitSettlement(started, hubCpuBefore);
+        awaitSettlement(started, cpuBefore);
     }
 
-    /** The hub's CPU time, user and system, read from /proc (Linux) when its pid was given; 0 otherwise. */
-    private long hubCpuMillis() throws IOException {
-        if (options.hubPid <= 0) {
-            return 0;
+    /**
+     * CPU time, user and system, read from /proc (Linux), of the hub (when its pid was given; 0 otherwise) and of each
+     * process beside it ({@code --side-pids}: the broker and the sandboxes when they run on their own).
+     */
+    private Map<String, Long> cpuMillis() throws IOException {
+        Map<String, Long> cpu = new LinkedHashMap<>();
+        cpu.put(HUB, options.hubPid > 0 ? cpuMillis(options.hubPid) : 0);
+        for (Map.Entry<String, Long> side : options.sidePids.entrySet()) {
+            cpu.put(side.getKey(), cpuMillis(side.getValue()));
         }
-        String stat = Files.readString(Path.of("/proc", String.valueOf(options.hubPid), "stat"));
+        return cpu;
+    }
+
+    private static long cpuMillis(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10; // utime + stime, in 10 ms clock ticks
     }
@@ -243,12 +253,13 @@ public final class LoadHarness {
      * Waits until every transfer created since {@code started} is final, then reports settlement and the hub's CPU
      * time from {@code started} until then: the whole work of accepting and settling them, per transfer.
      */
-    private void awaitSettlement(Instant started, long hubCpuBefore) throws Exception {
+    private void awaitSettlement(Instant started, Map<String, Long> cpuBefore) throws Exception {
         if (options.settleWaitSeconds <= 0) {
             return;
         }
         List<JsonNode> all = awaitFinal(started);
-        long hubCpu = hubCpuMillis() - hubCpuBefore;
+        Map<String, Long> cpuAfter = cpuMillis();
+        long hubCpu = cpuAfter.get(HUB) - cpuBefore.get(HUB);
         Map<String, Integer> byStatus = new TreeMap<>();
         Histogram settleMs = new Histogram(3);
         Instant first = null;
@@ -276,9 +287,15 @@ public final class LoadHarness {
         System.out.printf("Single transfers acknowledged with 201: %,d%n", acceptedIds.size());
         if (options.hubPid > 0 && last != null) {
             System.out.printf("Hub CPU from the first request until every transfer was final: %.1f s, %.2f ms per "
-                    + "settled transfer (accepting, routing, paying, settling, events; the sandboxes' and the embedded "
-                    + "broker's share included, and this harness's status polls)%n", hubCpu / 1000.0,
-                    (double) hubCpu / settleMs.getTotalCount());
+                    + "settled transfer (accepting, routing, paying, settling, events, and this harness's status "
+                    + "polls; %s)%n", hubCpu / 1000.0, (double) hubCpu / settleMs.getTotalCount(),
+                    options.sidePids.isEmpty() ? "the in-process sandboxes' and embedded broker's share included"
+                            : "the broker and the sandboxes ran in processes of their own");
+            for (String side : options.sidePids.keySet()) {
+                long cpu = cpuAfter.get(side) - cpuBefore.get(side);
+                System.out.printf("  %s CPU meanwhile: %.1f s, %.2f ms per settled transfer%n", side, cpu / 1000.0,
+                        (double) cpu / settleMs.getTotalCount());
+            }
         }
         reportBatches();
     }
@@ -373,7 +390,7 @@ public final class LoadHarness {
     /** Command-line options, {@code --name value}. */
     private record Options(String url, String ops, int rate, int seconds, int partners, Map<String, Integer> mix,
             int batchEvery, int batchSize, double replayShare, int maxInFlight, int settleWaitSeconds, int warmupSeconds,
-            long hubPid) {
+            long hubPid, Map<String, Long> sidePids) {
 
         static Options parse(String[] args) {
             Map<String, String> given = new HashMap<>();
@@ -402,7 +419,19 @@ public final class LoadHarness {
                     Integer.parseInt(given.getOrDefault("max-in-flight", "2000")),
                     Integer.parseInt(given.getOrDefault("settle-wait", "180")),
                     Integer.parseInt(given.getOrDefault("warmup", "0")),
-                    Long.parseLong(given.getOrDefault("hub-pid", "0")));
+                    Long.parseLong(given.getOrDefault("hub-pid", "0")), sidePids(given.getOrDefault("side-pids", "")));
+        }
+
+        /** {@code broker=123,sandboxes=456}: processes whose CPU is reported beside the hub's. */
+        private static Map<String, Long> sidePids(String given) {
+            Map<String, Long> pids = new LinkedHashMap<>();
+            for (String part : given.split(",")) {
+                if (!part.isBlank()) {
+                    String[] namePid = part.split("=");
+                    pids.put(namePid[0], Long.parseLong(namePid[1]));
+                }
+            }
+            return pids;
         }
 
         String pickRail(int percentile) {
