@@ -329,6 +329,31 @@ class CircleSandboxTest extends RailSandboxSupport {
         assertThat(executions(RAIL).get("total").asInt()).as("nothing executed").isEqualTo(before);
     }
 
+    @Test
+    void everyBulkRollsItsLinesFatesFromTheSeedWhateverWasPaidBetween() {
+        faults(RAIL, Map.of("fail_rate", 0.5));
+        List<String> first = lineStatuses(6);
+        create(payout(UUID.randomUUID().toString(), "1.00", "USD")); // a payout of its own takes a roll
+        List<String> second = lineStatuses(6);
+        assertThat(first).as("the seed fails some lines and pays others").contains("failed", "complete");
+        assertThat(second).as("line n of every bulk meets the same fate").isEqualTo(first);
+    }
+
+    /** The final status of each line of a new bulk of {@code count} lines, in line order. */
+    @SuppressWarnings("unchecked")
+    private List<String> lineStatuses(int count) {
+        Map<String, Object>[] lines = new Map[count];
+        for (int i = 0; i < count; i++) {
+            lines[i] = line(UUID.randomUUID().toString(), "1");
+        }
+        Reply created = call("POST", PAYOUTS + "/bulk").header("Authorization", "Bearer sandbox-key")
+                .json(bulk(UUID.randomUUID().toString(), lines)).send();
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        return call("GET", PAYOUTS + "/bulk/" + created.json().at("/data/id").asText())
+                .header("Authorization", "Bearer sandbox-key").send().json().get("data").get("payouts")
+                .findValuesAsText("status");
+    }
+
     @SafeVarargs
     private static Map<String, Object> bulk(String key, Map<String, Object>... lines) {
         return Map.of("idempotencyKey", key, "source", Map.of("type", "wallet", "id", "1000216185"),
