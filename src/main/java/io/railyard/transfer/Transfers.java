@@ -192,19 +192,24 @@ public class Transfers {
         if (!current.status().canMoveTo(to)) {
             throw new IllegalTransitionException(id, current.status(), to);
         }
-        jdbc.sql("""
-                update transfers set status = ?, updated_at = clock_timestamp(),
-                    rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
-                    routing_reason = coalesce(?, routing_reason), rail_reference = coalesce(?, rail_reference),
-                    failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
-                    release_at = ?
-                where id = ?""")
+        // one round trip: the change, its history row, and the row as it is now
+        Transfer updated = jdbc.sql("""
+                with moved as (
+                    update transfers set status = ?, updated_at = clock_timestamp(),
+                        rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
+                        routing_reason = coalesce(?, routing_reason), rail_reference = coalesce(?, rail_reference),
+                        failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
+                        release_at = ?
+                    where id = ? returning *),
+                logged as (
+                    insert into transfer_transitions (transfer_id, from_status, to_status, reason)
+                    select id, ?, status, ? from moved)
+                select * from moved""")
                 .params(to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
                         changes.railReference(), changes.failureCode(), changes.failureReason(),
-                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), id)
-                .update();
-        recordTransition(id, current.status(), to, reason);
-        Transfer updated = require(id);
+                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), id,
+                        current.status().name(), reason)
+                .query(this::map).single();
         outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(), "transfer." + to.name().toLowerCase(),
                 TransferViews.of(updated));
         return updated;
@@ -250,11 +255,6 @@ public class Transfers {
                     row.put("at", rs.getTimestamp("at").toInstant().toString());
                     return row;
                 }).list();
-    }
-
-    private void recordTransition(UUID id, TransferStatus from, TransferStatus to, String reason) {
-        jdbc.sql("insert into transfer_transitions (transfer_id, from_status, to_status, reason) values (?, ?, ?, ?)")
-                .params(id, from == null ? null : from.name(), to.name(), reason).update();
     }
 
     private Map<String, Object> quoteView(FxRates.Quote quote) {
