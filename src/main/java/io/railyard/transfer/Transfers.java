@@ -188,28 +188,29 @@ public class Transfers {
      */
     @Transactional
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
-        Transfer current = lock(id).orElseThrow(() -> new IllegalStateException("no transfer " + id));
-        if (!current.status().canMoveTo(to)) {
-            throw new IllegalTransitionException(id, current.status(), to);
-        }
-        // one round trip: the change, its history row, and the row as it is now
+        // one round trip: the row locked, moved if the state machine allows it from where it is, its history row
+        // written, and the row as it is now
+        String[] from = Arrays.stream(TransferStatus.values()).filter(s -> s.canMoveTo(to)).map(Enum::name)
+                .toArray(String[]::new);
         Transfer updated = jdbc.sql("""
-                with moved as (
-                    update transfers set status = ?, updated_at = clock_timestamp(),
+                with current as (select id, status from transfers where id = ? for update),
+                moved as (
+                    update transfers t set status = ?, updated_at = clock_timestamp(),
                         rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
                         routing_reason = coalesce(?, routing_reason), rail_reference = coalesce(?, rail_reference),
                         failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
                         release_at = ?
-                    where id = ? returning *),
+                    from current where t.id = current.id and current.status = any(?)
+                    returning t.*, current.status as from_status),
                 logged as (
                     insert into transfer_transitions (transfer_id, from_status, to_status, reason)
-                    select id, ?, status, ? from moved)
+                    select id, from_status, status, ? from moved)
                 select * from moved""")
-                .params(to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
+                .params(id, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
                         changes.railReference(), changes.failureCode(), changes.failureReason(),
-                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), id,
-                        current.status().name(), reason)
-                .query(this::map).single();
+                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), from, reason)
+                .query(this::map).optional().orElseThrow(() -> new IllegalTransitionException(id,
+                        find(id).orElseThrow(() -> new IllegalStateException("no transfer " + id)).status(), to));
         outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(), "transfer." + to.name().toLowerCase(),
                 TransferViews.of(updated));
         return updated;

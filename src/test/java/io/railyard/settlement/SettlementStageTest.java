@@ -1,12 +1,14 @@
 package io.railyard.settlement;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.railyard.HubTest;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.LedgerInvariants;
+import io.railyard.transfer.IllegalTransitionException;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferFixtures;
 import io.railyard.transfer.TransferRequest;
@@ -14,6 +16,7 @@ import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferValidator;
 import io.railyard.transfer.Transfers;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -139,6 +142,31 @@ class SettlementStageTest extends HubTest {
         assertThat(entries(transfer, "transfer.settle")).isZero();
         assertThat(jdbc.sql("select needs_review from transfers where id = ?").param(transfer.id())
                 .query(Boolean.class).single()).isTrue();
+    }
+
+    @Test
+    void aMoveTheStateMachineRefusesWritesNothing() throws Exception {
+        TestPartner partner = newPartner("100 BRL");
+        Transfer transfer = submitted(partner, TransferFixtures.pix("10.00"), "pix");
+        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        long history = transfers.transitions(transfer.id()).size();
+        long events = jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
+                .query(Long.class).single();
+
+        assertThatThrownBy(() -> transfers.transition(transfer.id(), TransferStatus.FAILED, "test",
+                Transfers.Changes.failure("late", "a failure after settlement"), null))
+                .isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
+                    assertThat(e.from()).isEqualTo(TransferStatus.SETTLED);
+                    assertThat(e.getMessage()).contains("from SETTLED to FAILED");
+                });
+        Transfer after = transfers.require(transfer.id());
+        assertThat(after.status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(after.failureCode()).isNull();
+        assertThat(transfers.transitions(transfer.id())).hasSize((int) history);
+        assertThat(jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
+                .query(Long.class).single()).isEqualTo(events);
+        assertThatThrownBy(() -> transfers.transition(UUID.randomUUID(), TransferStatus.ROUTED, "test",
+                Transfers.Changes.NONE, null)).isInstanceOf(IllegalStateException.class).hasMessageContaining("no transfer");
     }
 
     private Transfer submitted(TestPartner partner, Map<String, Object> body, String rail) {
