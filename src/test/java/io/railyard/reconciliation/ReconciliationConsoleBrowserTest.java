@@ -135,7 +135,7 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         browser.findElement(By.id("adjustment-amount")).sendKeys("0.001");
         browser.findElement(By.cssSelector("#resolve-form button[type=submit]")).click();
         wait.until(b -> !b.findElements(By.cssSelector("#discrepancy-detail .alert")).isEmpty());
-        assertThat(browser.findElement(By.id("action-outcome")).getText()).contains("(adjustment.amount)",
+        assertThat(text(By.id("action-outcome"))).contains("(adjustment.amount)",
                 "at most 2 decimals", "422 validation_failed");
         assertThat(browser.findElement(By.id("reason")).getDomProperty("value")).isEqualTo("PSP booked 3 cents more");
         assertThat(browser.findElement(By.id("adjustment-amount")).getDomAttribute("aria-invalid")).isEqualTo("true");
@@ -146,7 +146,7 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
         long railBefore = ledger.balance(AccountKey.rail("pix", CurrencyCode.BRL, AccountKind.SETTLEMENT));
         retype("adjustment-amount", "0.03");
         act(By.cssSelector("#resolve-form button[type=submit]"), "Resolved: ledger_adjustment (ledger entry ");
-        assertThat(browser.findElement(By.id("discrepancy-title")).getText()).contains("resolved");
+        assertThat(text(By.id("discrepancy-title"))).contains("resolved");
         assertThat(ledger.balance(AccountKey.rail("pix", CurrencyCode.BRL, AccountKind.SETTLEMENT)) - railBefore)
                 .isEqualTo(3);
         LedgerInvariants.assertHold(jdbc);
@@ -258,14 +258,25 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
                         .filter(text -> text.contains(containing)).findFirst().orElse(null));
     }
 
-    /** Submits a workflow form and waits for the outcome the engine answered. */
+    /**
+     * Submits a workflow form and waits for the outcome the engine answered. The outcome is read inside the wait: htmx
+     * may swap the detail again between a look-up and a read, and a stale element is then looked up again.
+     */
     private void act(By button, String expected) {
         browser.findElement(button).click();
-        new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class).until(b ->
-                !b.findElements(By.id("action-outcome")).isEmpty()
-                        && b.findElement(By.id("action-outcome")).getText().contains(expected)
-                || !b.findElements(By.cssSelector("#discrepancy-detail .alert")).isEmpty());
-        assertThat(browser.findElement(By.id("action-outcome")).getText()).contains(expected);
+        String outcome = new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class).until(b -> {
+            List<WebElement> found = b.findElements(By.id("action-outcome"));
+            String text = found.isEmpty() ? "" : found.get(0).getText();
+            return text.contains(expected) || !b.findElements(By.cssSelector("#discrepancy-detail .alert")).isEmpty()
+                    ? text : null;
+        });
+        assertThat(outcome).contains(expected);
+    }
+
+    /** An element's text, looked up again if htmx swapped it between the look-up and the read. */
+    private String text(By element) {
+        return new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class)
+                .until(b -> b.findElement(element).getText());
     }
 
     private void retype(String id, String text) {
