@@ -238,7 +238,8 @@ final class Rail<D> {
                 : roll(f.returnRate(), rolls) ? Payout.Outcome.RETURN : Payout.Outcome.SETTLE;
         Payout<D> payout = new Payout<>(key, id, detail, amount, now().truncatedTo(ChronoUnit.MILLIS), outcome,
                 Duration.ofMillis(f.settleAfterMs()), Duration.ofMillis(f.returnAfterMs()),
-                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()), roll(f.duplicateConfirmationRate(), rolls) ? 2 : 1,
+                BigDecimal.valueOf(f.amountDriftMinor(), amount.scale()),
+                roll(f.duplicateConfirmationRate(), rolls) ? 2 : 1,
                 outcome == Payout.Outcome.FAIL ? f.failReason() : null,
                 outcome == Payout.Outcome.RETURN ? part(amount, f.returnShare()) : null,
                 f.returnRestAfterMs() > 0 ? Duration.ofMillis(f.returnRestAfterMs()) : null);
@@ -273,8 +274,8 @@ final class Rail<D> {
         if (bulksById.containsKey(id) || byId.containsKey(id)) {
             throw RailError.referenceTaken(id);
         }
-        // every bulk rolls its lines' fates from the seed afresh: line n of a bulk meets the same fate whatever else the
-        // rail paid before it (a stranded transfer paid alone between a reset and the bulk shifts nothing)
+        // every bulk rolls its lines' fates from the seed afresh: line n of a bulk meets the same fate whatever else
+        // the rail paid before it (a stranded transfer paid alone between a reset and the bulk shifts nothing)
         Random rolls = seeded();
         List<Payout<D>> payouts = lines.stream()
                 .map(line -> execute(line.key(), line.detail(), line.amount(), newId, f, rolls)).toList();

@@ -166,7 +166,8 @@ class SettlementStageTest extends HubTest {
         assertThat(jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
                 .query(Long.class).single()).isEqualTo(events);
         assertThatThrownBy(() -> transfers.transition(UUID.randomUUID(), TransferStatus.ROUTED, "test",
-                Transfers.Changes.NONE, null)).isInstanceOf(IllegalStateException.class).hasMessageContaining("no transfer");
+                Transfers.Changes.NONE, null)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no transfer");
     }
 
     private Transfer submitted(TestPartner partner, Map<String, Object> body, String rail) {
