@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -40,6 +41,10 @@ public class Transfers {
 
     public static final String ACCEPTED_TOPIC = "railyard.transfer.accepted.v1";
     public static final String EVENTS_TOPIC = "railyard.transfer.events.v1";
+    /** For each status, the statuses the state machine lets a transfer move to it from (SQL text[] values). */
+    private static final Map<TransferStatus, String[]> ORIGINS = Arrays.stream(TransferStatus.values())
+            .collect(Collectors.toUnmodifiableMap(to -> to, to -> Arrays.stream(TransferStatus.values())
+                    .filter(from -> from.canMoveTo(to)).map(Enum::name).toArray(String[]::new)));
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
 
@@ -190,8 +195,6 @@ public class Transfers {
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
         // one round trip: the row locked, moved if the state machine allows it from where it is, its history row
         // written, and the row as it is now
-        String[] from = Arrays.stream(TransferStatus.values()).filter(s -> s.canMoveTo(to)).map(Enum::name)
-                .toArray(String[]::new);
         Transfer updated = jdbc.sql("""
                 with current as (select id, status from transfers where id = ? for update),
                 moved as (
@@ -208,7 +211,7 @@ public class Transfers {
                 select * from moved""")
                 .params(id, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
                         changes.railReference(), changes.failureCode(), changes.failureReason(),
-                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), from, reason)
+                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), ORIGINS.get(to), reason)
                 .query(this::map).optional().orElseThrow(() -> new IllegalTransitionException(id,
                         find(id).orElseThrow(() -> new IllegalStateException("no transfer " + id)).status(), to));
         outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(), "transfer." + to.name().toLowerCase(),

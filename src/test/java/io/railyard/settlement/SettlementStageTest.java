@@ -150,8 +150,7 @@ class SettlementStageTest extends HubTest {
         Transfer transfer = submitted(partner, TransferFixtures.pix("10.00"), "pix");
         stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
         long history = transfers.transitions(transfer.id()).size();
-        long events = jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
-                .query(Long.class).single();
+        long events = events(transfer);
 
         assertThatThrownBy(() -> transfers.transition(transfer.id(), TransferStatus.FAILED, "test",
                 Transfers.Changes.failure("late", "a failure after settlement"), null))
@@ -163,8 +162,7 @@ class SettlementStageTest extends HubTest {
         assertThat(after.status()).isEqualTo(TransferStatus.SETTLED);
         assertThat(after.failureCode()).isNull();
         assertThat(transfers.transitions(transfer.id())).hasSize((int) history);
-        assertThat(jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
-                .query(Long.class).single()).isEqualTo(events);
+        assertThat(events(transfer)).isEqualTo(events);
         assertThatThrownBy(() -> transfers.transition(UUID.randomUUID(), TransferStatus.ROUTED, "test",
                 Transfers.Changes.NONE, null)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("no transfer");
@@ -184,6 +182,12 @@ class SettlementStageTest extends HubTest {
         return "{\"result_id\":\"" + transfer.rail() + ":" + transfer.id() + ":" + outcome + "\",\"transfer_id\":\""
                 + transfer.id() + "\",\"rail\":\"" + transfer.rail() + "\",\"outcome\":\"" + outcome
                 + "\",\"rail_status\":\"" + railStatus + "\",\"rail_reference\":\"E99999999202611251200abcdefghijk\"}";
+    }
+
+    /** The events written for the transfer (the outbox keys them by its id). */
+    private long events(Transfer transfer) {
+        return jdbc.sql("select count(*) from outbox_events where event_key = ?").param(transfer.id().toString())
+                .query(Long.class).single();
     }
 
     /** The transfer's journal entries of a kind: referenced by the transfer, or by one of its refunds or returns. */
