@@ -103,6 +103,15 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 && connector.parameters().containsKey("refund-wait");
     }
 
+    /**
+     * How many payouts (and refunds) the rail's connector works on at once: its {@code consumers} parameter, the
+     * consumers of its instruction and refund topics, each busy with one payout until the rail answers it; 1 (one
+     * consumer) for a connector that does not declare it.
+     */
+    public int consumers(String rail) {
+        return env.getProperty("railyard.connectors." + rail + ".consumers", Integer.class, 1);
+    }
+
     /** The transfer's fallback rail, when it has one it is not already on and whose connector is here. */
     public Optional<String> fallbackOf(Transfer transfer) {
         return Optional.ofNullable(transfer.fallbackRail())

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,9 +24,12 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +37,17 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * Creates the hub's Kafka topics before its routes start: every event topic and each connector's instruction (and
- * refund) topic, with {@code railyard.kafka.partitions} partitions, and waits until each partition has a leader.
+ * Creates the hub's Kafka topics before its routes start: every event topic with {@code railyard.kafka.partitions}
+ * partitions, each connector's instruction (and refund) topic with at least as many as the connector has consumers,
+ * and waits until each partition has a leader.
  * Left to the broker's auto-creation, an event topic came into being under the outbox relay's first send to it: the
  * send met a partition without a leader, and the idempotent producer's retry was then refused as out of order until
  * its 30 s delivery timeout, so the relay, and the whole pipeline behind it, stood still for 30 s (BENCHMARKS.md).
- * A topic that exists is left as it is. A broker that refuses (no rights to create topics) is logged: the topics are
- * then the operators' to create.
+ * An event topic that exists is left as it is: more partitions would move keys, and events of one transfer could then
+ * be read out of order. A connector's topic with fewer partitions than its consumers is grown, since a consumer without
+ * a partition idles and its rail then pays fewer payouts at once than configured; its instructions need no order
+ * among themselves (each is claimed by the transfer's state). A broker that refuses (no rights to create topics) is
+ * logged: the topics are then the operators' to create.
  */
 @Component
 public class HubTopics implements CamelContextConfiguration {
@@ -63,18 +71,26 @@ public class HubTopics implements CamelContextConfiguration {
         List<String> names = new ArrayList<>(List.of(Transfers.ACCEPTED_TOPIC, Transfers.EVENTS_TOPIC,
                 RailGate.RESULTS_TOPIC, TransferRouter.BATCH_ITEMS_TOPIC, Batches.EVENTS_TOPIC, Refunds.EVENTS_TOPIC,
                 ReconciliationEngine.TOPIC, FloatAlerts.TOPIC));
+        names.addAll(railTopics().keySet());
+        return names;
+    }
+
+    /** Each connector's instruction (and refund) topic, with the partitions it needs: one per consumer, at least. */
+    public Map<String, Integer> railTopics() {
+        Map<String, Integer> topics = new LinkedHashMap<>();
         for (String rail : connectors.all().keySet()) {
-            names.add(TransferRouter.instructionTopic(rail));
+            int needed = Math.max(partitions, connectors.consumers(rail));
+            topics.put(TransferRouter.instructionTopic(rail), needed);
             if (connectors.refunds(rail)) {
-                names.add(Refunds.instructionTopic(rail));
+                topics.put(Refunds.instructionTopic(rail), needed);
             }
         }
-        return names;
+        return topics;
     }
 
     @Override
     public void beforeApplicationStart(CamelContext camel) {
-        create(names());
+        create(names(), railTopics());
     }
 
     @Override
@@ -82,35 +98,60 @@ public class HubTopics implements CamelContextConfiguration {
         // nothing: the topics are there before the routes start
     }
 
-    /** Creates those of {@code names} the broker lacks, then waits (up to 15 s) until every partition has a leader. */
-    void create(Collection<String> names) {
+    /**
+     * Creates those of {@code names} the broker lacks, grows those of {@code atLeast} that have fewer partitions than
+     * it names, then waits (up to 15 s) until every partition has a leader. A topic is created with the partitions
+     * {@code atLeast} names for it, else {@code railyard.kafka.partitions}.
+     */
+    void create(Collection<String> names, Map<String, Integer> atLeast) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
                 AdminClientConfig.CLIENT_ID_CONFIG, "railyard-topics",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) WAIT.toMillis(),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) WAIT.toMillis()))) {
             Set<String> existing = admin.listTopics().names().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             List<NewTopic> missing = names.stream().filter(name -> !existing.contains(name))
-                    .map(name -> new NewTopic(name, Optional.of(partitions), Optional.empty())).toList();
-            for (var created : admin.createTopics(missing).values().entrySet()) {
-                try {
-                    created.getValue().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) { // another instance was first: fine
-                        throw e;
-                    }
-                }
+                    .map(name -> new NewTopic(name, Optional.of(atLeast.getOrDefault(name, partitions)),
+                            Optional.empty())).toList();
+            await(admin.createTopics(missing).values(), TopicExistsException.class); // another instance was first
+            if (!missing.isEmpty()) {
+                log.info("Created Kafka topics {}", missing.stream()
+                        .map(topic -> topic.name() + " (" + topic.numPartitions() + " partitions)").toList());
+            }
+            Map<String, NewPartitions> grown = new LinkedHashMap<>();
+            List<String> present = atLeast.keySet().stream().filter(existing::contains).toList();
+            admin.describeTopics(present).allTopicNames().get(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((name, topic) -> {
+                        if (topic.partitions().size() < atLeast.get(name)) {
+                            grown.put(name, NewPartitions.increaseTo(atLeast.get(name)));
+                        }
+                    });
+            // another instance grew it first: fine
+            await(admin.createPartitions(grown).values(), InvalidPartitionsException.class);
+            if (!grown.isEmpty()) {
+                log.info("Grew Kafka topics to one partition per consumer of their rail: {}", grown.entrySet().stream()
+                        .map(topic -> topic.getKey() + " (" + topic.getValue().totalCount() + " partitions)").toList());
             }
             awaitLeaders(admin, names);
-            if (!missing.isEmpty()) {
-                log.info("Created Kafka topics {} ({} partitions each)",
-                        missing.stream().map(NewTopic::name).toList(), partitions);
-            }
         } catch (ExecutionException | TimeoutException e) {
             log.warn("Kafka topics {} could not be checked or created ({}); the broker's auto-creation or its "
                     + "operators must provide them", names, e.getCause() == null ? e : e.getCause().toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating the hub's Kafka topics", e);
+        }
+    }
+
+    /** Waits for each of the broker's answers; {@code harmless} is a refusal that leaves the wanted state. */
+    private static void await(Map<String, KafkaFuture<Void>> answers, Class<? extends Exception> harmless)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        for (KafkaFuture<Void> answer : answers.values()) {
+            try {
+                answer.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!harmless.isInstance(e.getCause())) {
+                    throw e;
+                }
+            }
         }
     }
 

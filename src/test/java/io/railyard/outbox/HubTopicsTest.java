@@ -3,10 +3,13 @@ package io.railyard.outbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.railyard.HubTest;
+import io.railyard.connector.ConnectorRegistry;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -19,6 +22,8 @@ class HubTopicsTest extends HubTest {
 
     @Autowired
     HubTopics topics;
+    @Autowired
+    ConnectorRegistry connectors;
     @Value("${camel.component.kafka.brokers}")
     String brokers;
     @Value("${railyard.kafka.partitions:3}")
@@ -36,20 +41,42 @@ class HubTopicsTest extends HubTest {
     }
 
     @Test
-    void missingTopicsAreCreatedWithTheConfiguredPartitionsEachLedAndExistingOnesAreLeftAsTheyAre() throws Exception {
-        List<String> fresh = List.of("railyard.test-" + UUID.randomUUID(), "railyard.test-" + UUID.randomUUID());
+    void missingTopicsAreCreatedWithTheirPartitionsEachLedAndOnlyThoseThatNeedMorePartitionsAreGrown() throws Exception {
+        String event = "railyard.test-" + UUID.randomUUID();
+        String rail = "railyard.test-" + UUID.randomUUID();
+        List<String> fresh = List.of(event, rail);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
             assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).doesNotContainAnyElementsOf(fresh);
-            topics.create(fresh);
-            Map<String, TopicDescription> created = admin.describeTopics(fresh).allTopicNames().get(10, TimeUnit.SECONDS);
-            assertThat(created).hasSize(2);
-            created.values().forEach(topic -> {
-                assertThat(topic.partitions()).hasSize(partitions);
-                topic.partitions().forEach(partition -> assertThat(partition.leader()).isNotNull());
-            });
-            topics.create(fresh); // again: nothing to do, nothing refused
+            topics.create(fresh, Map.of(rail, 1));
+            assertThat(partitions(admin, fresh)).containsExactlyInAnyOrderEntriesOf(Map.of(event, partitions, rail, 1));
+
+            topics.create(fresh, Map.of(rail, partitions + 2)); // the rail's consumers went up: its topic grows
+            assertThat(partitions(admin, fresh))
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(event, partitions, rail, partitions + 2));
+            topics.create(fresh, Map.of(rail, 1)); // never shrunk, nothing refused
+            assertThat(partitions(admin, fresh))
+                    .containsExactlyInAnyOrderEntriesOf(Map.of(event, partitions, rail, partitions + 2));
             assertThat(admin.describeTopics(topics.names()).allTopicNames().get(10, TimeUnit.SECONDS))
                     .hasSize(topics.names().size());
         }
+    }
+
+    @Test
+    void eachConnectorsTopicsHaveAPartitionForEveryConsumerOfItsRail() throws Exception {
+        assertThat(connectors.consumers("pix")).isGreaterThan(partitions);
+        assertThat(topics.railTopics()).containsEntry("railyard.rail.pix.instruction.v1", connectors.consumers("pix"))
+                .containsEntry("railyard.rail.pix.refund.v1", connectors.consumers("pix"));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
+            assertThat(partitions(admin, topics.railTopics().keySet())).isEqualTo(topics.railTopics());
+        }
+    }
+
+    /** Each topic's partitions, every one of them led. */
+    private static Map<String, Integer> partitions(Admin admin, Collection<String> names) throws Exception {
+        Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
+        described.values().forEach(topic -> topic.partitions()
+                .forEach(partition -> assertThat(partition.leader()).isNotNull()));
+        return described.values().stream().collect(Collectors.toMap(TopicDescription::name,
+                topic -> topic.partitions().size()));
     }
 }
