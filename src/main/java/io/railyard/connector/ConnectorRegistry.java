@@ -109,7 +109,12 @@ public class ConnectorRegistry implements CamelContextConfiguration {
      * consumer) for a connector that does not declare it.
      */
     public int consumers(String rail) {
-        return env.getProperty("railyard.connectors." + rail + ".consumers", Integer.class, 1);
+        return env.getProperty(parameterKey(rail, "consumers"), Integer.class, 1);
+    }
+
+    /** The property that sets a connector's parameter, read by its routes as a {@code {{...}}} placeholder. */
+    private static String parameterKey(String rail, String name) {
+        return "railyard.connectors." + rail + "." + name;
     }
 
     /** The transfer's fallback rail, when it has one it is not already on and whose connector is here. */
@@ -244,7 +249,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         Map<String, ConnectorDescriptor.Parameter> parameters = descriptor.parameters() == null ? Map.of()
                 : descriptor.parameters();
         parameters.forEach((name, parameter) -> {
-            String key = "railyard.connectors." + rail + "." + name;
+            String key = parameterKey(rail, name);
             String value = env.getProperty(key, parameter.defaultValue() == null ? "" : parameter.defaultValue());
             if (value.isEmpty() && parameter.required()) {
                 faults.add("parameter " + name + " is required: set " + key);
