@@ -20,13 +20,19 @@ public final class KafkaProbe {
     /** Records of {@code topic} matching {@code filter}, polling until {@code expected} arrived (and a little longer). */
     public static List<ConsumerRecord<String, String>> read(String brokers, String topic, int expected,
             Predicate<ConsumerRecord<String, String>> filter) {
+        return read(brokers, topic, expected, filter, Duration.ofSeconds(30));
+    }
+
+    /** The same, polling for at most {@code wait}: to show that no more than some records came. */
+    public static List<ConsumerRecord<String, String>> read(String brokers, String topic, int expected,
+            Predicate<ConsumerRecord<String, String>> filter, Duration wait) {
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
                 ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 30_000;
+            long deadline = System.currentTimeMillis() + wait.toMillis();
             while (records.size() < expected && System.currentTimeMillis() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> {
                     if (filter.test(r)) {

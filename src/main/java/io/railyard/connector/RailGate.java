@@ -14,13 +14,18 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -48,6 +53,8 @@ public class RailGate {
 
     public static final String RESULTS_TOPIC = "railyard.settlement.result.v1";
     public static final String RECHECK_HEADER = "railyard-recheck";
+    /** Set by {@link #claim}: the claimed transfer is settled, so this is a look for a late return. */
+    private static final String WATCHING = "railyardWatching";
     private static final Logger log = LoggerFactory.getLogger(RailGate.class);
 
     private final Transfers transfers;
@@ -109,6 +116,7 @@ public class RailGate {
         if (!claimed) {
             return;
         }
+        exchange.setProperty(WATCHING, transfer.status() == TransferStatus.SETTLED);
         exchange.setProperty("railyardTransfer", TransferViews.of(transfer));
         exchange.setProperty("railyardTransferId", id.toString());
         exchange.setProperty("railyardIdempotencyKey", id.toString());
@@ -157,7 +165,9 @@ public class RailGate {
      * {@code railyardFailureCode} / {@code railyardFailureReason}, and {@code railyardReturnedAmount}: how much of a
      * settled payout the rail has given back so far, for a rail that returns in part; ignored unless the payout stands,
      * SETTLED) into the settlement result message in the body; for a refund, {@code railyardRailDetails} (a map: what
-     * the partner should know of it beyond its status) goes with it as {@code rail_details}.
+     * the partner should know of it beyond its status) goes with it as {@code rail_details}. Sets
+     * {@code railyardNews}: false when a look of the return watch found the payout as it was (settled, nothing
+     * returned), so the connector sends nothing.
      */
     public void result(Exchange exchange) throws IOException {
         String rail = exchange.getProperty("railyardRail", String.class);
@@ -173,6 +183,9 @@ public class RailGate {
                 exchange.getProperty("railyardFailureReason", String.class),
                 // only a payout that stands has been returned in part; a whole return takes what is left
                 outcome != RailOutcome.SETTLED || returned == null || returned.isBlank() ? null : returned);
+        // a look of the return watch that finds the payout settled, nothing returned, tells the settlement stage nothing
+        exchange.setProperty("railyardNews", !(exchange.getProperty(WATCHING, false, Boolean.class)
+                && outcome == RailOutcome.SETTLED && result.get("returned_amount") == null));
         Object details = exchange.getProperty("railyardRailDetails");
         if (refundId != null && details != null) {
             result.put("rail_details", details);
@@ -307,6 +320,7 @@ public class RailGate {
         List<Map<String, Object>> due = jdbc.sql("""
                 select id, rail from transfers where status = 'SUBMITTED' and next_attempt_at <= clock_timestamp()
                 order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
+        Map<String, List<UUID>> asks = new HashMap<>();
         for (Map<String, Object> transfer : due) {
             UUID id = (UUID) transfer.get("id");
             int attempts = recheckPolicy.countAttempt("transfers", id);
@@ -316,8 +330,9 @@ public class RailGate {
                         id, transfer.get("rail"), attempts);
                 continue;
             }
-            recheck(TransferRouter.instructionTopic((String) transfer.get("rail")), id, "transfer");
+            ask(asks, TransferRouter.instructionTopic((String) transfer.get("rail")), id);
         }
+        recheck(asks, "transfer");
         return due.size() + watchReturns();
     }
 
@@ -326,34 +341,35 @@ public class RailGate {
      * settlement, at least {@code railyard.returns.watch-interval}) until {@code railyard.returns.watch-for} is over.
      */
     private int watchReturns() {
-        List<Transfer> due = jdbc.sql("""
-                select id from transfers where status = 'SETTLED' and return_watch_until is not null
-                    and next_attempt_at <= clock_timestamp()
-                order by next_attempt_at limit 200 for update skip locked""")
-                .query(UUID.class).list().stream().map(transfers::require).toList();
-        for (Transfer transfer : due) {
-            jdbc.sql(nextReturnWatch("transfers", "settled_at")).params(watchInterval.toMillis() / 1000.0,
-                    transfer.id(), transfer.id()).update();
-            recheck(TransferRouter.instructionTopic(transfer.rail()), transfer.id(), "transfer");
-        }
-        return due.size();
+        Map<String, List<UUID>> asks = new HashMap<>();
+        int due = jdbc.sql(takeDueReturnWatches("transfers", "settled_at", "status = 'SETTLED'", 200)
+                        + " returning w.id, w.rail")
+                .param(watchInterval.toMillis() / 1000.0)
+                .query((rs, n) -> ask(asks, TransferRouter.instructionTopic(rs.getString("rail")),
+                        rs.getObject("id", UUID.class)))
+                .list().size();
+        recheck(asks, "transfer");
+        return due;
     }
 
     /**
-     * The next look of a return watch on one row of {@code table} (columns {@code next_attempt_at},
-     * {@code return_watch_until}): after a pause that doubles (the time since {@code since}, at least the interval,
-     * the first parameter), or none once the watch is over. Parameters: the interval in seconds, the id, the id.
+     * Takes up to {@code limit} rows of {@code table} (aliased {@code w}) whose return watch is due and that match
+     * {@code where}, skipping those another sweep holds, and sets each one's next look: after a pause that doubles (the
+     * time since {@code since}, at least the interval: the statement's one parameter, in seconds), or none once the
+     * watch is over. The caller appends the {@code returning} clause it needs.
      */
-    public static String nextReturnWatch(String table, String since) {
+    public static String takeDueReturnWatches(String table, String since, String where, int limit) {
         return """
+                with due as (
+                    select id, greatest(make_interval(secs => ?), clock_timestamp() - %2$s) as pause from %1$s
+                    where %3$s and return_watch_until is not null and next_attempt_at <= clock_timestamp()
+                    order by next_attempt_at limit %4$d for update skip locked)
                 update %1$s w set
-                    next_attempt_at = case when w.return_watch_until > clock_timestamp() + p.pause
-                        then clock_timestamp() + p.pause end,
-                    return_watch_until = case when w.return_watch_until > clock_timestamp() + p.pause
+                    next_attempt_at = case when w.return_watch_until > clock_timestamp() + due.pause
+                        then clock_timestamp() + due.pause end,
+                    return_watch_until = case when w.return_watch_until > clock_timestamp() + due.pause
                         then w.return_watch_until end
-                from (select greatest(make_interval(secs => ?), clock_timestamp() - %2$s) as pause
-                      from %1$s where id = ?) p
-                where w.id = ?""".formatted(table, since);
+                from due where w.id = due.id""".formatted(table, since, where, limit);
     }
 
     /**
@@ -368,6 +384,7 @@ public class RailGate {
                 select id, rail from refunds where status in ('PENDING', 'SUBMITTED')
                     and next_attempt_at <= clock_timestamp()
                 order by next_attempt_at limit 200 for update skip locked""").query().listOfRows();
+        Map<String, List<UUID>> asks = new HashMap<>();
         for (Map<String, Object> refund : due) {
             UUID id = (UUID) refund.get("id");
             int attempts = recheckPolicy.countAttempt("refunds", id);
@@ -376,14 +393,28 @@ public class RailGate {
                 log.warn("Refund {} has no final answer after {} attempts: left for reconciliation", id, attempts);
                 continue;
             }
-            recheck(Refunds.instructionTopic((String) refund.get("rail")), id, "refund");
+            ask(asks, Refunds.instructionTopic((String) refund.get("rail")), id);
         }
+        recheck(asks, "refund");
         return due.size();
     }
 
-    private void recheck(String topic, UUID id, String object) {
-        String instruction = "{\"data\":{\"id\":\"" + id + "\",\"object\":\"" + object + "\"}}";
-        producer.sendBodyAndHeaders("kafka:" + topic, instruction, Map.of(RECHECK_HEADER, "true",
-                "kafka.KEY", id.toString()));
+    private static boolean ask(Map<String, List<UUID>> asks, String topic, UUID id) {
+        return asks.computeIfAbsent(topic, t -> new ArrayList<>()).add(id);
+    }
+
+    /**
+     * Sends each topic's instructions to ask again as one batch: Kafka acknowledges them together, so a sweep of
+     * hundreds of looks waits for a few round trips, not one each (keyed by id, as every instruction).
+     */
+    private void recheck(Map<String, List<UUID>> asks, String object) {
+        asks.forEach((topic, ids) -> producer.sendBody("kafka:" + topic + "?batchWithIndividualHeaders=true",
+                ids.stream().map(id -> {
+                    Message instruction = new DefaultMessage(producer.getCamelContext());
+                    instruction.setBody("{\"data\":{\"id\":\"" + id + "\",\"object\":\"" + object + "\"}}");
+                    instruction.setHeader(RECHECK_HEADER, "true");
+                    instruction.setHeader(KafkaConstants.KEY, id.toString());
+                    return instruction;
+                }).toList()));
     }
 }

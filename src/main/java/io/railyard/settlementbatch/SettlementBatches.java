@@ -365,15 +365,9 @@ public class SettlementBatches {
      */
     @Transactional
     public List<String> dueForReturnWatch() {
-        List<UUID> due = jdbc.sql("""
-                select id from settlement_batches where return_watch_until is not null
-                    and status in ('COMPLETED', 'COMPLETED_WITH_FAILURES') and next_attempt_at <= clock_timestamp()
-                order by next_attempt_at limit 50 for update skip locked""").query(UUID.class).list();
-        for (UUID id : due) {
-            jdbc.sql(RailGate.nextReturnWatch("settlement_batches", "completed_at"))
-                    .params(watchInterval.toMillis() / 1000.0, id, id).update();
-        }
-        return due.stream().map(UUID::toString).toList();
+        return jdbc.sql(RailGate.takeDueReturnWatches("settlement_batches", "completed_at",
+                        "status in ('COMPLETED', 'COMPLETED_WITH_FAILURES')", 50) + " returning w.id::text")
+                .param(watchInterval.toMillis() / 1000.0).query(String.class).list();
     }
 
     /**

@@ -5,17 +5,27 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.railyard.HubTest;
+import io.railyard.KafkaProbe;
+import io.railyard.connector.RailGate;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.LedgerInvariants;
+import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.TransferFixtures;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
 
 /** From POST /v1/transfers to SETTLED through each rail's connector and sandbox, with a balanced ledger. */
 class RailEndToEndTest extends HubTest {
+
+    @Value("${camel.component.kafka.brokers}")
+    String brokers;
 
     @Test
     void pixSettlesWithAnEndToEndId() {
@@ -69,6 +79,33 @@ class RailEndToEndTest extends HubTest {
         } finally {
             call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
         }
+    }
+
+    /**
+     * The return watch looks at a settled payout again (in tests at 1, 2, 4 and 8 s after it settled): a look that finds
+     * it as it was (settled, nothing returned) sends the settlement stage nothing, so the bus carries one result for
+     * each payout, its settlement, however often it is looked at.
+     */
+    @Test
+    void aLookOfTheReturnWatchThatFindsNothingNewSendsNoResult() {
+        Map<String, String> railOf = new LinkedHashMap<>();
+        railOf.put(createTransfer(newPartner("100 BRL"), TransferFixtures.pix("5.00")), "pix");
+        railOf.put(createTransfer(newPartner("1000 MXN"), TransferFixtures.spei("50.00")), "spei");
+        railOf.put(createTransfer(newPartner("100 USDC"), TransferFixtures.circle("5.00")), "circle-usdc");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> jdbc.sql("""
+                select count(*) from transfers where id::text in (:ids) and status = 'SETTLED'
+                    and settled_at is not null and return_watch_until is null""").param("ids", railOf.keySet())
+                .query(Long.class).single() == railOf.size()); // the last look is sent as the watch ends
+
+        railOf.forEach((id, rail) -> {
+            List<ConsumerRecord<String, String>> looks = KafkaProbe.read(brokers, TransferRouter.instructionTopic(rail),
+                    4, r -> id.equals(r.key()) && r.headers().lastHeader(RailGate.RECHECK_HEADER) != null);
+            assertThat(looks).as("looks of the watch at %s", rail).hasSizeGreaterThanOrEqualTo(3);
+            List<ConsumerRecord<String, String>> results = KafkaProbe.read(brokers, RailGate.RESULTS_TOPIC, 2,
+                    r -> id.equals(r.key()), Duration.ofSeconds(3));
+            assertThat(results).as("results for the %s payout", rail).hasSize(1);
+            assertThat(results.get(0).value()).contains("\"outcome\":\"SETTLED\"");
+        });
     }
 
     private JsonNode settle(TestPartner partner, Map<String, Object> body, String rail, String currency, long minor) {
