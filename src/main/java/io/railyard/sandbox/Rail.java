@@ -33,6 +33,8 @@ final class Rail<D> {
     private final Map<String, Payout<D>> byKey = new ConcurrentHashMap<>();
     private final Map<String, Payout<D>> byId = new ConcurrentHashMap<>();
     private final Map<String, Integer> executions = new ConcurrentHashMap<>();
+    /** Every order of a payout, repeats with the same key included: a hub that only reads a payout it sent adds none. */
+    private final Map<String, Integer> orders = new ConcurrentHashMap<>();
     private final Map<String, RailRefund<D>> refundsByKey = new ConcurrentHashMap<>();
     private final Map<String, RailRefund<D>> refundsById = new ConcurrentHashMap<>();
     private final Map<String, Bulk<D>> bulksByKey = new ConcurrentHashMap<>();
@@ -208,6 +210,11 @@ final class Rail<D> {
         return new TreeMap<>(executions);
     }
 
+    /** Orders received per idempotency key (repeats included), sorted by key. */
+    Map<String, Integer> orders() {
+        return new TreeMap<>(orders);
+    }
+
     /** Forgets every payout and count (faults stay); the fault rolls replay from the seed. */
     synchronized void reset() {
         byKey.clear();
@@ -215,6 +222,7 @@ final class Rail<D> {
         refundsByKey.clear();
         refundsById.clear();
         executions.clear();
+        orders.clear();
         bulksByKey.clear();
         bulksById.clear();
         bulkExecutions.clear();
@@ -223,6 +231,7 @@ final class Rail<D> {
 
     private synchronized Payout<D> execute(String key, D detail, BigDecimal amount, Supplier<String> newId, Faults f,
             Random rolls) {
+        orders.merge(key, 1, Integer::sum);
         Payout<D> existing = byKey.get(key);
         if (existing != null) {
             if (!existing.detail().equals(detail)) {

@@ -76,6 +76,7 @@ class SandboxOpsRoutes extends RouteBuilder {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("by_key", byKey);
         view.put("total", byKey.values().stream().mapToInt(Integer::intValue).sum());
+        view.put("orders_by_key", simulator.orders());
         Map<String, Integer> byBatch = simulator.bulkExecutions();
         if (!byBatch.isEmpty()) { // bulk requests, by their own key (their lines are counted in by_key)
             view.put("by_batch", byBatch);

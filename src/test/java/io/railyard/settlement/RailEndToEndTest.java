@@ -14,6 +14,7 @@ import io.railyard.ledger.LedgerInvariants;
 import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.TransferFixtures;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,8 @@ class RailEndToEndTest extends HubTest {
     /**
      * The return watch looks at a settled payout again (in tests at 1, 2, 4 and 8 s after it settled): a look that finds
      * it as it was (settled, nothing returned) sends the settlement stage nothing, so the bus carries one result for
-     * each payout, its settlement, however often it is looked at.
+     * each payout, its settlement, however often it is looked at; and a look only reads the payout, never orders it
+     * again.
      */
     @Test
     void aLookOfTheReturnWatchThatFindsNothingNewSendsNoResult() {
@@ -105,6 +107,17 @@ class RailEndToEndTest extends HubTest {
                     r -> id.equals(r.key()), Duration.ofSeconds(3));
             assertThat(results).as("results for the %s payout", rail).hasSize(1);
             assertThat(results.get(0).value()).contains("\"outcome\":\"SETTLED\"");
+            // and a look only reads: the rail was asked to pay it once (its key: the id, compact for Pix and SPEI)
+            String compact = id.replace("-", "").substring(0, 28).toUpperCase();
+            JsonNode orders = call("GET", "/v1/ops/sandbox/" + (rail.equals("circle-usdc") ? "circle" : rail)
+                    + "/executions").asOps().send().json().get("orders_by_key");
+            List<Integer> ordersOfIt = new ArrayList<>();
+            orders.fields().forEachRemaining(key -> {
+                if (key.getKey().replace("-", "").toUpperCase().contains(compact)) {
+                    ordersOfIt.add(key.getValue().asInt());
+                }
+            });
+            assertThat(ordersOfIt).as("orders of the %s payout", rail).containsExactly(1);
         });
     }
 
