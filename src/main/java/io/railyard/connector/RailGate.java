@@ -341,15 +341,14 @@ public class RailGate {
      * settlement, at least {@code railyard.returns.watch-interval}) until {@code railyard.returns.watch-for} is over.
      */
     private int watchReturns() {
+        List<Map<String, Object>> due = jdbc.sql(takeDueReturnWatches("transfers", "settled_at",
+                        "status = 'SETTLED'", 200) + " returning w.id, w.rail")
+                .param(watchInterval.toMillis() / 1000.0).query().listOfRows();
         Map<String, List<UUID>> asks = new HashMap<>();
-        int due = jdbc.sql(takeDueReturnWatches("transfers", "settled_at", "status = 'SETTLED'", 200)
-                        + " returning w.id, w.rail")
-                .param(watchInterval.toMillis() / 1000.0)
-                .query((rs, n) -> ask(asks, TransferRouter.instructionTopic(rs.getString("rail")),
-                        rs.getObject("id", UUID.class)))
-                .list().size();
+        due.forEach(transfer -> ask(asks, TransferRouter.instructionTopic((String) transfer.get("rail")),
+                (UUID) transfer.get("id")));
         recheck(asks, "transfer");
-        return due;
+        return due.size();
     }
 
     /**
@@ -399,8 +398,8 @@ public class RailGate {
         return due.size();
     }
 
-    private static boolean ask(Map<String, List<UUID>> asks, String topic, UUID id) {
-        return asks.computeIfAbsent(topic, t -> new ArrayList<>()).add(id);
+    private static void ask(Map<String, List<UUID>> asks, String topic, UUID id) {
+        asks.computeIfAbsent(topic, t -> new ArrayList<>()).add(id);
     }
 
     /**
