@@ -14,13 +14,14 @@ import org.junit.jupiter.api.Test;
  * whose answer was lost to a crash is sent again with the same Idempotency-Key, as a partner would; then every
  * transfer must settle exactly once (the rails are the witness, see {@link TestCluster}) and the ledger must balance.
  *
- * <p>The CI size: three kills, each 1.5–4.5 s into a phase of load. The soak ({@code mvn -Psoak verify}, README
+ * <p>The CI size: two kills, each 1.5–4.5 s into a phase of load (a third took the whole suite on a slow 2-core
+ * machine to within seconds of CI's 30 minutes; the soak kills more). The soak ({@code mvn -Psoak verify}, README
  * "Tests") sets {@code railyard.crash.kills} and {@code railyard.crash.items} (transfers in all, singles plus batch
  * items): each kill then cuts the load at a random point of its share, and the rest is sent after the last one.
  */
 class CrashRecoveryTest {
 
-    private static final int CRASHES = Integer.getInteger("railyard.crash.kills", 3);
+    private static final int CRASHES = Integer.getInteger("railyard.crash.kills", 2);
     private static final int ITEMS = Integer.getInteger("railyard.crash.items", 0);
     /** Time to settle everything after the load: the CI size needs well under 3 minutes; a soak more. */
     private static final Duration SETTLING = Duration.ofMinutes(3).plusSeconds(ITEMS / 20);
