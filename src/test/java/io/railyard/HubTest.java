@@ -91,6 +91,11 @@ public abstract class HubTest {
                 AccountKind.FUNDING), partner.account(currency, AccountKind.AVAILABLE), currency.toMinor(amount)));
     }
 
+    /** The name a rail's sandbox has under {@code /v1/ops/sandbox/} (its faults and executions). */
+    protected static String sandbox(String rail) {
+        return rail.equals("circle-usdc") ? "circle" : rail.equals("base-usdc") ? "base" : rail;
+    }
+
     protected String opsAuthorization() {
         opsUsers.save(OPS_USER, OPS_PASSWORD);
         return "Basic " + Base64.getEncoder().encodeToString((OPS_USER + ":" + OPS_PASSWORD)

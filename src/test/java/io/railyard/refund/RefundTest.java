@@ -559,10 +559,6 @@ class RefundTest extends HubTest {
         return jdbc.sql("select count(*) from refunds where transfer_id = ?").param(t.id()).query(Long.class).single();
     }
 
-    private static String sandbox(String rail) {
-        return rail.equals("circle-usdc") ? "circle" : rail;
-    }
-
     /** Each rail key (payouts and refunds alike) was executed once, whatever the retries and rechecks. */
     private void executionsOnce(String rail) {
         JsonNode executions = call("GET", "/v1/ops/sandbox/" + sandbox(rail) + "/executions").asOps().send().json();

@@ -109,8 +109,8 @@ class RailEndToEndTest extends HubTest {
             assertThat(results.get(0).value()).contains("\"outcome\":\"SETTLED\"");
             // and a look only reads: the rail was asked to pay it once (its key: the id, compact for Pix and SPEI)
             String compact = id.replace("-", "").substring(0, 28).toUpperCase();
-            JsonNode orders = call("GET", "/v1/ops/sandbox/" + (rail.equals("circle-usdc") ? "circle" : rail)
-                    + "/executions").asOps().send().json().get("orders_by_key");
+            JsonNode orders = call("GET", "/v1/ops/sandbox/" + sandbox(rail) + "/executions").asOps().send().json()
+                    .get("orders_by_key");
             List<Integer> ordersOfIt = new ArrayList<>();
             orders.fields().forEachRemaining(key -> {
                 if (key.getKey().replace("-", "").toUpperCase().contains(compact)) {
@@ -132,8 +132,7 @@ class RailEndToEndTest extends HubTest {
                 .containsExactly("ACCEPTED", "ROUTED", "SUBMITTED", "SETTLED");
         assertThat(ledger.balance(partner.account(code, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(AccountKey.rail(rail, code, AccountKind.SETTLEMENT)) - railBefore).isEqualTo(minor);
-        String sandbox = rail.equals("circle-usdc") ? "circle" : rail.equals("base-usdc") ? "base" : rail;
-        JsonNode executions = call("GET", "/v1/ops/sandbox/" + sandbox + "/executions").asOps().send().json();
+        JsonNode executions = call("GET", "/v1/ops/sandbox/" + sandbox(rail) + "/executions").asOps().send().json();
         executions.get("by_key").forEach(count -> assertThat(count.asInt()).as("executions per key").isEqualTo(1));
         LedgerInvariants.assertHold(jdbc);
         return settled;
