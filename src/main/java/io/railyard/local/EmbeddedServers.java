@@ -15,7 +15,6 @@ import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 
@@ -75,23 +74,14 @@ public class EmbeddedServers implements ApplicationContextInitializer<Configurab
             out.put("railyard.kafka.mode", "external");
             return;
         }
-        requireEmbeddedSupport("org.springframework.kafka.test.EmbeddedKafkaKraftBroker", "RAILYARD_KAFKA_BROKERS");
+        requireEmbeddedSupport("kafka.server.KafkaRaftServer", "RAILYARD_KAFKA_BROKERS");
         int partitions = env.getProperty("railyard.kafka.partitions", Integer.class, 3);
         Path dataDir = dataDirectory(env, "kafka");
-        if (dataDir != null) {
-            LocalKafka kafka = LocalKafka.start(dataDir, partitions);
-            register(context, "embeddedKafka", kafka);
-            out.put("camel.component.kafka.brokers", kafka.bootstrap());
-            out.put("railyard.kafka.mode", "embedded (data in " + dataDir + ")");
-            return;
-        }
-        EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, partitions);
-        kafka.brokerProperty("auto.create.topics.enable", "true");
-        kafka.brokerProperty("num.partitions", String.valueOf(partitions));
-        kafka.afterPropertiesSet();
-        register(context, "embeddedKafka", kafka::destroy);
-        out.put("camel.component.kafka.brokers", kafka.getBrokersAsString());
-        out.put("railyard.kafka.mode", "embedded (in memory, gone at stop)");
+        LocalKafka kafka = dataDir == null ? LocalKafka.startTemporary(partitions) : LocalKafka.start(dataDir, partitions);
+        register(context, "embeddedKafka", kafka);
+        out.put("camel.component.kafka.brokers", kafka.bootstrap());
+        out.put("railyard.kafka.mode", dataDir == null ? "embedded (in memory, gone at stop)"
+                : "embedded (data in " + dataDir + ")");
     }
 
     private static EmbeddedPostgres startPostgres(Path dataDir, int port) {

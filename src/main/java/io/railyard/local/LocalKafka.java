@@ -14,11 +14,12 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.util.FileSystemUtils;
 
 /**
  * A single-node KRaft broker (combined broker and controller) whose logs and metadata live in a data directory, so
- * topics, records and consumer offsets survive a restart of the local hub. The test kit's broker cannot do this: it
- * formats fresh temporary storage with a new cluster id on every start.
+ * topics, records and consumer offsets survive a restart of the local hub; or, for tests, in a temporary directory
+ * gone at stop ({@link #startTemporary}).
  *
  * <p>The storage is formatted once (its {@code meta.properties} holds the cluster id); ports are picked free at each
  * start (unless given), which KRaft accepts because the single voter is static configuration, not metadata.
@@ -27,18 +28,39 @@ final class LocalKafka implements DisposableBean {
 
     private final KafkaRaftServer server;
     private final String bootstrap;
+    /** A temporary data directory, deleted once the broker has stopped; null when the data is kept. */
+    private final Path temporary;
 
-    private LocalKafka(KafkaRaftServer server, String bootstrap) {
+    private LocalKafka(KafkaRaftServer server, String bootstrap, Path temporary) {
         this.server = server;
         this.bootstrap = bootstrap;
+        this.temporary = temporary;
     }
 
     static LocalKafka start(Path dataDir, int partitions) {
         return start(dataDir, partitions, freePort());
     }
 
+    /**
+     * A broker whose data is gone at stop (tests): its directory is deleted by {@link #destroy}, after the broker has
+     * stopped. The test kit's broker deleted its directory in a JVM shutdown hook of its own, which ran while the hub
+     * was still stopping: the broker lost its logs and halted, and the hub's clients then spent two minutes on
+     * timeouts before the JVM could exit (at the end of every test JVM).
+     */
+    static LocalKafka startTemporary(int partitions) {
+        try {
+            return start(Files.createTempDirectory("railyard-kafka"), partitions, freePort(), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create a temporary directory for the embedded Kafka", e);
+        }
+    }
+
     /** On a given client port: a test restarting the broker keeps it, so the hubs' clients find it again. */
     static LocalKafka start(Path dataDir, int partitions, int port) {
+        return start(dataDir, partitions, port, false);
+    }
+
+    private static LocalKafka start(Path dataDir, int partitions, int port, boolean temporary) {
         int controllerPort = freePort();
         Map<String, String> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
@@ -61,7 +83,7 @@ final class LocalKafka implements DisposableBean {
         format(config, dataDir);
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        return new LocalKafka(server, "127.0.0.1:" + port);
+        return new LocalKafka(server, "127.0.0.1:" + port, temporary ? dataDir : null);
     }
 
     /** Formats the storage on first use; afterwards the existing cluster id and records are kept. */
@@ -91,6 +113,9 @@ final class LocalKafka implements DisposableBean {
     public void destroy() {
         server.shutdown();
         server.awaitShutdown();
+        if (temporary != null) {
+            FileSystemUtils.deleteRecursively(temporary.toFile());
+        }
     }
 
     private static int freePort() {
