@@ -21,6 +21,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -263,7 +264,10 @@ class ReconciliationConsoleBrowserTest extends ConsoleBrowserTest {
      * may swap the detail again between a look-up and a read, and a stale element is then looked up again.
      */
     private void act(By button, String expected) {
+        List<WebElement> previous = browser.findElements(By.id("action-outcome"));
         browser.findElement(button).click();
+        // until the answer swaps the detail in, the outcome (or alert) on the page is the previous action's
+        previous.forEach(outcome -> new WebDriverWait(browser, PATIENCE).until(ExpectedConditions.stalenessOf(outcome)));
         String outcome = new WebDriverWait(browser, PATIENCE).ignoring(StaleElementReferenceException.class).until(b -> {
             List<WebElement> found = b.findElements(By.id("action-outcome"));
             String text = found.isEmpty() ? "" : found.get(0).getText();
