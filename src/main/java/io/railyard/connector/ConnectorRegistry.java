@@ -104,12 +104,21 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     }
 
     /**
-     * How many payouts (and refunds) the rail's connector works on at once: its {@code consumers} parameter, the
-     * consumers of its instruction and refund topics, each busy with one payout until the rail answers it; 1 (one
-     * consumer) for a connector that does not declare it.
+     * How many payouts the rail's connector works on at once: its {@code consumers} parameter, the consumers of its
+     * instruction topic, each busy with one payout until the rail answers it; 1 (one consumer) for a connector that
+     * does not declare it.
      */
     public int consumers(String rail) {
         return env.getProperty(parameterKey(rail, "consumers"), Integer.class, 1);
+    }
+
+    /**
+     * How many refunds the rail's connector works on at once: its {@code refund-consumers} parameter, the consumers of
+     * its refund topic; 1 for a connector that does not declare it. Fewer than its payout consumers: refunds are few,
+     * and each consumer costs the hub and the broker its polls and heartbeats even when idle (BENCHMARKS.md).
+     */
+    public int refundConsumers(String rail) {
+        return env.getProperty(parameterKey(rail, "refund-consumers"), Integer.class, 1);
     }
 
     /** The property that sets a connector's parameter, read by its routes as a {@code {{...}}} placeholder. */

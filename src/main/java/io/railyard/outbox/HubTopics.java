@@ -79,10 +79,9 @@ public class HubTopics implements CamelContextConfiguration {
     public Map<String, Integer> railTopics() {
         Map<String, Integer> topics = new LinkedHashMap<>();
         for (String rail : connectors.all().keySet()) {
-            int needed = Math.max(partitions, connectors.consumers(rail));
-            topics.put(TransferRouter.instructionTopic(rail), needed);
+            topics.put(TransferRouter.instructionTopic(rail), Math.max(partitions, connectors.consumers(rail)));
             if (connectors.refunds(rail)) {
-                topics.put(Refunds.instructionTopic(rail), needed);
+                topics.put(Refunds.instructionTopic(rail), Math.max(partitions, connectors.refundConsumers(rail)));
             }
         }
         return topics;

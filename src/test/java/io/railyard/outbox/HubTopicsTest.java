@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -24,6 +26,8 @@ class HubTopicsTest extends HubTest {
     HubTopics topics;
     @Autowired
     ConnectorRegistry connectors;
+    @Autowired
+    CamelContext camel;
     @Value("${camel.component.kafka.brokers}")
     String brokers;
     @Value("${railyard.kafka.partitions:3}")
@@ -64,11 +68,22 @@ class HubTopicsTest extends HubTest {
     @Test
     void eachConnectorsTopicsHaveAPartitionForEveryConsumerOfItsRail() throws Exception {
         assertThat(connectors.consumers("pix")).isGreaterThan(partitions);
+        assertThat(connectors.refundConsumers("pix")).as("refunds are few: fewer consumers")
+                .isLessThan(connectors.consumers("pix"));
         assertThat(topics.railTopics()).containsEntry("railyard.rail.pix.instruction.v1", connectors.consumers("pix"))
-                .containsEntry("railyard.rail.pix.refund.v1", connectors.consumers("pix"));
+                .containsEntry("railyard.rail.pix.refund.v1", Math.max(partitions, connectors.refundConsumers("pix")));
+        for (String rail : List.of("pix", "spei", "circle-usdc", "base-usdc")) {
+            assertThat(consumersOf("payout." + rail + ".submit")).isEqualTo(connectors.consumers(rail));
+            assertThat(consumersOf("refund." + rail + ".submit")).isEqualTo(connectors.refundConsumers(rail));
+        }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
             assertThat(partitions(admin, topics.railTopics().keySet())).isEqualTo(topics.railTopics());
         }
+    }
+
+    /** The Kafka consumers a route runs. */
+    private int consumersOf(String routeId) {
+        return ((KafkaEndpoint) camel.getRoute(routeId).getEndpoint()).getConfiguration().getConsumersCount();
     }
 
     /** Each topic's partitions, every one of them led. */
