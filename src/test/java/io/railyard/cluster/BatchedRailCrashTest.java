@@ -25,7 +25,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
  * partner load of {@link CrashRecoveryTest} (all four rails, singles and batches), and the hub killed once transfers
  * sit aggregated in a window that has not completed. The open window is rows in PostgreSQL, not the dead JVM's memory:
  * the restarted hub closes it, and every transfer settles exactly once, each settlement batch executed once by the
- * rail (the rails hub is the witness, {@link TestCluster}), the ledger balanced.
+ * rail (the rails, the test JVM's shared hub, are the witness, {@link TestCluster}), the ledger balanced.
  */
 class BatchedRailCrashTest extends HubTest {
 
