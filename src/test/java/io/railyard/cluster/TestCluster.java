@@ -114,7 +114,8 @@ final class TestCluster implements AutoCloseable {
                 "--railyard.connectors.spei.base-url=" + railsUrl + "/sandbox/spei",
                 "--railyard.connectors.circle-usdc.base-url=" + railsUrl + "/sandbox/circle",
                 "--railyard.connectors.base-usdc.rpc-url=" + railsUrl + "/sandbox/base/rpc",
-                "--railyard.connectors.base-usdc.private-key=" + wallet.getEcKeyPair().getPrivateKey().toString(16),
+                "--railyard.connectors.base-usdc.private-key="
+                        + Numeric.toHexStringNoPrefixZeroPadded(wallet.getEcKeyPair().getPrivateKey(), 64),
                 // an outage on a loaded machine can double the pause before asking a rail again past the suites'
                 // minutes of settling: it is capped well within them
                 "--railyard.settlement.recheck-after=PT2S", "--railyard.settlement.recheck-max-pause=PT20S",
