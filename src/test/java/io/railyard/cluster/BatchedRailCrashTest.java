@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.railyard.HubTest;
 import io.railyard.window.TestRailsTable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +26,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
  * the restarted hub closes it, and every transfer settles exactly once, each settlement batch executed once by the
  * rail (the rails, the test JVM's shared hub, are the witness, {@link TestCluster}), the ledger balanced.
  */
-class BatchedRailCrashTest extends HubTest {
+class BatchedRailCrashTest extends ClusterSuite {
 
     private static final String RAIL = "circle-usdc";
 
@@ -38,7 +37,7 @@ class BatchedRailCrashTest extends HubTest {
         Path table = TestRailsTable.write(Path.of("target", "test-rails-crash-" + ProcessHandle.current().pid()
                 + ".yaml"), rails -> ((ObjectNode) rails.get(RAIL)).set("batching", TestCluster.JSON.valueToTree(
                         Map.of("window", "PT1M", "max-items", 500, "netting", true))));
-        try (TestCluster cluster = new TestCluster("http://localhost:" + port, opsAuthorization()); HubProcess hub = cluster.hub(table);
+        try (TestCluster cluster = newCluster(); HubProcess hub = cluster.hub(table);
                 DefaultCamelContext camel = new DefaultCamelContext()) {
             camel.start();
             hub.start();

@@ -3,7 +3,6 @@ package io.railyard.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.railyard.HubTest;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * "Tests") sets {@code railyard.crash.kills} and {@code railyard.crash.items} (transfers in all, singles plus batch
  * items): each kill then cuts the load at a random point of its share, and the rest is sent after the last one.
  */
-class CrashRecoveryTest extends HubTest {
+class CrashRecoveryTest extends ClusterSuite {
 
     private static final int CRASHES = Integer.getInteger("railyard.crash.kills", 2);
     private static final int ITEMS = Integer.getInteger("railyard.crash.items", 0);
@@ -33,7 +32,7 @@ class CrashRecoveryTest extends HubTest {
     void transfersAndBatchesSurviveRepeatedKillsWithEveryTransferPaidExactlyOnce() throws Exception {
         Random random = new Random(20261125);
         long began = System.nanoTime();
-        try (TestCluster cluster = new TestCluster("http://localhost:" + port, opsAuthorization()); HubProcess hub = cluster.hub()) {
+        try (TestCluster cluster = newCluster(); HubProcess hub = cluster.hub()) {
             for (int crash = 0; crash < CRASHES; crash++) {
                 hub.start();
                 PartnerLoad.Senders senders = load.start(hub);

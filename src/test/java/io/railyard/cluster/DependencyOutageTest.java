@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.railyard.HubTest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * Each time it recovers by itself, without a restart. Then the partner sends again what was refused, and every
  * request has taken effect exactly once, every transfer settled and was executed once by its rail.
  */
-class DependencyOutageTest extends HubTest {
+class DependencyOutageTest extends ClusterSuite {
 
     /** The longest answer allowed while the database is down: Hikari's connection-timeout (5 s) plus a loaded CI's slack. */
     private static final Duration PROMPTLY = Duration.ofSeconds(12);
@@ -29,7 +28,7 @@ class DependencyOutageTest extends HubTest {
 
     @Test
     void theHubAnswers503WhileItsDatabaseIsDownKeepsAcceptingWhileKafkaIsDownAndRecoversByItself() throws Exception {
-        try (TestCluster cluster = new TestCluster("http://localhost:" + port, opsAuthorization()); HubProcess hub = cluster.hub()) {
+        try (TestCluster cluster = newCluster(); HubProcess hub = cluster.hub()) {
             hub.start();
             PartnerLoad.Senders senders = load.start(hub);
             String known = awaitCreated(20);

@@ -35,7 +35,7 @@ import org.web3j.utils.Numeric;
 /**
  * What hubs in child JVMs ({@link HubProcess}) share, as production hubs share their servers: one PostgreSQL, one
  * Kafka broker, and the rails. Both servers can be stopped and started again on their data and port, as in an outage.
- * The rails are the sandboxes of the hub this test JVM runs its other suites on ({@link io.railyard.HubTest}), never
+ * The rails are the sandboxes of the hub this test JVM runs its other suites on ({@link ClusterSuite}), never
  * killed, so their record of what they executed is the witness that nothing was paid twice. That hub is shared, so
  * the witness counts only this cluster's payments: those keyed by its transfers and settlement-batch lines, and on
  * Base the transactions of a hot wallet of the cluster's own. Hubs run the {@code local} profile: the demo partner
@@ -166,13 +166,15 @@ final class TestCluster implements AutoCloseable {
         List<String> lines = db.sql("select line_key::text from settlement_batch_lines").query(String.class).list();
         List<String> ours = new ArrayList<>(lines);
         ours.addAll(db.sql("select id::text from transfers").query(String.class).list());
+        Map<String, JsonNode> atRails = new HashMap<>();
         long executed = 0;
         for (String rail : List.of("pix", "spei", "circle")) {
-            JsonNode byKey = executions(rail).get("by_key");
+            atRails.put(rail, executions(rail));
+            JsonNode byKey = atRails.get(rail).get("by_key");
             for (String id : ours) {
-                int executions = byKey.path(railKey(rail, id)).asInt();
-                assertThat(executions).as("executions of " + id + " on " + rail).isLessThanOrEqualTo(1);
-                executed += executions;
+                int count = byKey.path(railKey(rail, id)).asInt();
+                assertThat(count).as("executions of " + id + " on " + rail).isLessThanOrEqualTo(1);
+                executed += count;
             }
         }
         // ...and on Base its wallet's transactions: the rail refuses a nonce twice, so a second payment of a transfer
@@ -180,7 +182,7 @@ final class TestCluster implements AutoCloseable {
         executed += baseTransactions();
         // a transfer of a settlement batch is paid by its line (a netted line pays several), each batch in one bulk
         // request: the rail executed each line key and each batch once, and no batched transfer on its own
-        JsonNode circle = executions("circle");
+        JsonNode circle = atRails.get("circle");
         List<String> batched = db.sql("select transfer_id::text from settlement_batch_items").query(String.class).list();
         batched.forEach(id -> assertThat(circle.get("by_key").has(id)).as("batched transfer " + id + " paid alone")
                 .isFalse());
@@ -212,7 +214,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** What the rail's sandbox executed: {@code by_key} (payouts and lines) and {@code by_batch} (bulk requests). */
-    JsonNode executions(String rail) throws IOException, InterruptedException {
+    private JsonNode executions(String rail) throws IOException, InterruptedException {
         return JSON.readTree(send("GET", railsUrl + "/v1/ops/sandbox/" + rail + "/executions", railsOps, null, null)
                 .body());
     }

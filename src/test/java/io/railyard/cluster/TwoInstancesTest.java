@@ -6,7 +6,6 @@ import static io.railyard.cluster.TestCluster.PARTNER_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.railyard.HubTest;
 import io.railyard.transfer.TransferFixtures;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -23,13 +22,13 @@ import org.junit.jupiter.api.Test;
  * sent to both at once creates one transfer, killing one hub leaves its work to the other, and every transfer is paid
  * exactly once.
  */
-class TwoInstancesTest extends HubTest {
+class TwoInstancesTest extends ClusterSuite {
 
     private static final int PER_RAIL = 40;
 
     @Test
     void twoHubsShareTheWorkReleaseEachQueuedTransferOnceAndNeverPayTwice() throws Exception {
-        try (TestCluster cluster = new TestCluster("http://localhost:" + port, opsAuthorization()); HubProcess a = cluster.hub(); HubProcess b = cluster.hub()) {
+        try (TestCluster cluster = newCluster(); HubProcess a = cluster.hub(); HubProcess b = cluster.hub()) {
             a.start();
             b.start();
 
