@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.refund.Refunds;
+import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,6 +120,22 @@ public class ConnectorRegistry implements CamelContextConfiguration {
      */
     public int refundConsumers(String rail) {
         return env.getProperty(parameterKey(rail, "refund-consumers"), Integer.class, 1);
+    }
+
+    /**
+     * How often the rail's status is read while a payout or refund is pending there (rail.status-reads): its
+     * {@code poll-interval-ms} parameter, 100 ms for a connector that does not declare it.
+     */
+    public long pollIntervalMs(String rail) {
+        return env.getProperty(parameterKey(rail, "poll-interval-ms"), Long.class, 100L);
+    }
+
+    /**
+     * How many reads of a pending payout or refund the connector makes before the recheck sweep takes over: its
+     * {@code max-polls} parameter, 20 for a connector that does not declare it.
+     */
+    public int maxPolls(String rail) {
+        return env.getProperty(parameterKey(rail, "max-polls"), Integer.class, 20);
     }
 
     /** The property that sets a connector's parameter, read by its routes as a {@code {{...}}} placeholder. */
@@ -244,6 +261,9 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
             }
         }
+        requireStatusRead(rail, folder, "payout", TransferRouter.instructionTopic(rail), descriptor.statuses(),
+                faults);
+        requireStatusRead(rail, folder, "refund", Refunds.instructionTopic(rail), descriptor.refundStatuses(), faults);
         descriptor.rerouteOn().stream().filter(code -> !FAILURE_CODE.matcher(code).matches()).forEach(code ->
                 faults.add("reroute-on lists '" + code + "', not a failure code (letters, digits, _ : . -)"));
         if (descriptor.batches() != null) {
@@ -287,6 +307,23 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                     + String.join("; ", faults));
         }
         return descriptor;
+    }
+
+    /**
+     * A flow (payout or refund) whose route hands a pending answer to {@code direct:rail.answered} is read again there
+     * through the connector's status read, {@code direct:<flow>.<rail>.get-status}: it must be routed.
+     */
+    private static void requireStatusRead(String rail, Path folder, String flow, String topic,
+            Map<String, String> statuses, List<String> faults) {
+        String statusRead = "direct:" + flow + "." + rail + ".get-status";
+        List<String> routes = routeFiles(folder).stream().map(ConnectorRegistry::read).toList();
+        if (statuses != null && statuses.containsValue(RailOutcome.PENDING.name())
+                && routes.stream().anyMatch(route -> route.contains("kafka:" + topic)
+                        && route.contains("direct:rail.answered"))
+                && routes.stream().noneMatch(route -> route.contains("uri: " + statusRead))) {
+            faults.add("its " + flow + "s wait in direct:rail.answered but no *.camel.yaml route consumes "
+                    + statusRead);
+        }
     }
 
     private static TreeSet<String> usedParameters(String rail, Path route) {

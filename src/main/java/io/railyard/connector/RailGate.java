@@ -126,6 +126,7 @@ public class RailGate {
         exchange.setProperty("railyardAmountMinor", transfer.destinationAmountMinor());
         exchange.setProperty("railyardRailReference", transfer.railReference());
         exchange.setProperty("railyardBeneficiaryJson", json.writeValueAsString(transfer.beneficiary()));
+        readsAgain(exchange, "payout", rail);
     }
 
     /**
@@ -158,6 +159,19 @@ public class RailGate {
         exchange.setProperty("railyardAmountMinor", refund.destinationAmountMinor());
         exchange.setProperty("railyardOriginalReference", transfer.railReference());
         exchange.setProperty("railyardRailReference", refund.railReference());
+        readsAgain(exchange, "refund", rail);
+    }
+
+    /**
+     * How rail.status-reads (routes/rail-status.camel.yaml) reads a pending answer of the {@code flow} again: through
+     * the connector's status read ({@code railyardStatusRead}), every {@code poll-interval-ms}
+     * ({@code railyardPollInterval}), at most {@code max-polls} times ({@code railyardMaxPolls}, which
+     * {@link #classify} counts against).
+     */
+    private void readsAgain(Exchange exchange, String flow, String rail) {
+        exchange.setProperty("railyardStatusRead", "direct:" + flow + "." + rail + ".get-status");
+        exchange.setProperty("railyardPollInterval", connectors.pollIntervalMs(rail));
+        exchange.setProperty("railyardMaxPolls", connectors.maxPolls(rail));
     }
 
     /**

@@ -162,6 +162,25 @@ class ConnectorRegistryTest {
     }
 
     @Test
+    void aFlowWhosePendingAnswersAreReadAgainNeedsItsStatusRead() throws IOException {
+        ConnectorRegistry registry = new ConnectorRegistry(home, env);
+        assertThat(registry.pollIntervalMs("pix")).isEqualTo(100);
+        assertThat(registry.maxPolls("pix")).isEqualTo(20);
+
+        Path payout = home.resolve("connectors/pix/payout.camel.yaml");
+        Files.writeString(payout, Files.readString(payout).replace("uri: direct:payout.pix.get-status",
+                "uri: direct:payout.pix.status"));
+        Path refund = home.resolve("connectors/pix/refund.camel.yaml");
+        Files.writeString(refund, Files.readString(refund).replace("uri: direct:refund.pix.get-status",
+                "uri: direct:refund.pix.status"));
+        assertThatThrownBy(() -> new ConnectorRegistry(home, env))
+                .hasMessageContaining("its payouts wait in direct:rail.answered but no *.camel.yaml route consumes "
+                        + "direct:payout.pix.get-status")
+                .hasMessageContaining("its refunds wait in direct:rail.answered but no *.camel.yaml route consumes "
+                        + "direct:refund.pix.get-status");
+    }
+
+    @Test
     void malformedYamlStopsStartUpNamingTheFile() throws IOException {
         Files.writeString(home.resolve("connectors/spei/connector.yaml"), "rail: spei\nstatuses: [oops\n");
         assertThatThrownBy(() -> new ConnectorRegistry(home, env))

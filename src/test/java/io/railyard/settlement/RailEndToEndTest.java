@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
@@ -80,6 +82,36 @@ class RailEndToEndTest extends HubTest {
         } finally {
             call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
         }
+    }
+
+    /**
+     * A connector's consumer holds a payout only until the rail has it; the status reads go on off the consumer
+     * (routes/rail-status.camel.yaml). Twelve Pix payouts, more than Pix's consumers, each pending at the rail for
+     * 1.5 s, are all sent within those 1.5 s. Had a consumer waited for its payout's final answer, one of them given
+     * two payouts (there are more payouts than partitions) would have sent the second only after the first was final.
+     */
+    @Test
+    void aConnectorSendsTheNextPayoutWhileEarlierOnesArePendingAtTheRail() {
+        TestPartner partner = newPartner("100 BRL");
+        List<Map<String, Object>> items = IntStream.range(0, 12).mapToObj(i -> TransferFixtures.pix("1.00")).toList();
+        call("PUT", "/v1/ops/sandbox/pix/faults").asOps().json(Map.of("settle_after_ms", 1500)).send();
+        String batch;
+        try {
+            Reply accepted = call("POST", "/v1/transfers/batch").as(partner)
+                    .header("Idempotency-Key", UUID.randomUUID().toString()).json(Map.of("items", items)).send();
+            assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201);
+            batch = accepted.json().get("id").asText();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> jdbc.sql(
+                    "select count(*) from transfers where batch_id = ?::uuid and status = 'SETTLED'").param(batch)
+                    .query(Long.class).single() == items.size());
+        } finally {
+            call("DELETE", "/v1/ops/sandbox/pix/faults").asOps().send();
+        }
+        long sentWithinMs = jdbc.sql("""
+                select (extract(epoch from max(tt.at) - min(tt.at)) * 1000)::bigint from transfer_transitions tt
+                    join transfers t on t.id = tt.transfer_id
+                where t.batch_id = ?::uuid and tt.to_status = 'SUBMITTED'""").param(batch).query(Long.class).single();
+        assertThat(sentWithinMs).as("from the first payout sent to the last").isLessThan(1500);
     }
 
     /**
