@@ -81,7 +81,7 @@ public final class ReconciliationBench {
                     Map.of());
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
                     settings, null, new Discrepancies(jdbc, new Ledger(jdbc, transactions), json),
-                    new Outbox(jdbc, json, event -> { }), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
+                    new Outbox(jdbc, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
             boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
             for (boolean dryRun : runs) {
                 long started = System.nanoTime();

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
@@ -15,20 +14,17 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Appends events to the transactional outbox. It must run inside the transaction of the state change it announces:
- * both commit or neither does, and the relay publishes what committed. Each append also announces {@link Appended}
- * to the application, which the relay hears once the transaction has committed.
+ * both commit or neither does, and the relay publishes what committed.
  */
 @Component
 public class Outbox {
 
     private final JdbcClient jdbc;
     private final ObjectMapper json;
-    private final ApplicationEventPublisher announcer;
 
-    public Outbox(JdbcClient jdbc, ObjectMapper json, ApplicationEventPublisher announcer) {
+    public Outbox(JdbcClient jdbc, ObjectMapper json) {
         this.jdbc = jdbc;
         this.json = json;
-        this.announcer = announcer;
     }
 
     /**
@@ -67,13 +63,7 @@ public class Outbox {
                         events.stream().map(Event::key).toArray(String[]::new),
                         events.stream().map(Event::type).toArray(String[]::new), payloads)
                 .update();
-        announcer.publishEvent(Appended.INSTANCE);
         return List.of(ids);
-    }
-
-    /** Events were appended in the current transaction (heard after it commits: a transactional event listener). */
-    public enum Appended {
-        INSTANCE
     }
 
     /** An event to append: see {@link #append}. */

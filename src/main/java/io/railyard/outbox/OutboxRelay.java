@@ -8,7 +8,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.camel.ProducerTemplate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -19,16 +18,13 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Moves committed outbox events to Kafka, oldest first. One relay runs at a time across all hub instances (a
  * transaction-scoped advisory lock), so per-key order holds; an event is marked published only after Kafka acknowledged
  * it, so a crash anywhere re-sends rather than loses (consumers dedupe by the {@code railyard-event-id} header).
- * Driven by two routes: {@code outbox.relay.wake}, woken as soon as a transaction that appended events commits (wakes
- * coalesce: at most one waits while the relay runs), and {@code outbox.relay.poll}, a slow timer for what no wake of
- * this instance announces (events committed by another instance whose relay lost the lock, a wake lost to a stop).
+ * Driven by the {@code outbox.relay.poll} route.
  */
 @Component("outboxRelay")
 public class OutboxRelay implements DisposableBean {
@@ -36,21 +32,16 @@ public class OutboxRelay implements DisposableBean {
     /** Any constant: the advisory lock that makes the relay a singleton across instances. */
     private static final long RELAY_LOCK = 0x5241494c_4f555442L;
 
-    /** The relay's wake-up queue: one wake at most waits, the others are dropped (the relay's next run covers them). */
-    static final String WAKE = "seda:outbox.committed?size=1&discardWhenFull=true";
-
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
-    private final ProducerTemplate camel;
     private final Producer<String, String> producer;
     private final int batchSize;
 
-    public OutboxRelay(JdbcClient jdbc, TransactionTemplate tx, ProducerTemplate camel,
+    public OutboxRelay(JdbcClient jdbc, TransactionTemplate tx,
             @Value("${camel.component.kafka.brokers}") String brokers,
             @Value("${railyard.outbox.batch-size:500}") int batchSize) {
         this.jdbc = jdbc;
         this.tx = tx;
-        this.camel = camel;
         this.batchSize = batchSize;
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
@@ -62,12 +53,6 @@ public class OutboxRelay implements DisposableBean {
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
                 ProducerConfig.CLIENT_ID_CONFIG, "railyard-outbox-relay"),
                 new StringSerializer(), new StringSerializer());
-    }
-
-    /** A transaction that appended events has committed: wakes the relay (route {@code outbox.relay.wake}). */
-    @TransactionalEventListener
-    public void committed(Outbox.Appended appended) {
-        camel.sendBody(WAKE, null);
     }
 
     /** Publishes pending events until none is left; returns how many were published. */

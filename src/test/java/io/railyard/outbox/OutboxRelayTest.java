@@ -32,13 +32,11 @@ class OutboxRelayTest extends HubTest {
     void anEventCommittedWhileTheRelayIsDownIsPublishedOnceWhenItComesBack() throws Exception {
         String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
         camel.getRouteController().stopRoute("outbox.relay.poll");
-        camel.getRouteController().stopRoute("outbox.relay.wake");
         UUID eventId;
         try {
             eventId = tx.execute(status -> outbox.append(topic, "key-1", "test.happened", Map.of("n", 1)));
             assertThat(published(eventId)).isFalse();
         } finally {
-            camel.getRouteController().startRoute("outbox.relay.wake");
             camel.getRouteController().startRoute("outbox.relay.poll");
         }
 
@@ -49,19 +47,6 @@ class OutboxRelayTest extends HubTest {
                 .isEqualTo(eventId.toString());
         assertThat(records.get(0).key()).isEqualTo("key-1");
         assertThat(records.get(0).value()).contains("\"type\":\"test.happened\"").contains("\"data\":{\"n\":1}");
-    }
-
-    /** Without its timer, the relay still publishes: the commit woke it. */
-    @Test
-    void aCommitWakesTheRelay() throws Exception {
-        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
-        camel.getRouteController().stopRoute("outbox.relay.poll");
-        try {
-            UUID eventId = tx.execute(status -> outbox.append(topic, "key-1", "test.woke", Map.of()));
-            await().atMost(Duration.ofSeconds(20)).until(() -> published(eventId));
-        } finally {
-            camel.getRouteController().startRoute("outbox.relay.poll");
-        }
     }
 
     @Test
