@@ -105,9 +105,9 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     }
 
     /**
-     * How many payouts the rail's connector works on at once: its {@code consumers} parameter, the consumers of its
-     * instruction topic, each busy with one payout until the rail answers it; 1 (one consumer) for a connector that
-     * does not declare it.
+     * How many payouts the rail's connector sends at once: its {@code consumers} parameter, the consumers of its
+     * instruction topic, each busy with one payout until the rail has it (its order and a first status read; later
+     * reads run in rail.status-reads); 1 (one consumer) for a connector that does not declare it.
      */
     public int consumers(String rail) {
         return env.getProperty(parameterKey(rail, "consumers"), Integer.class, 1);
