@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -230,6 +231,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
             throw new IllegalStateException("connector " + rail + ": " + relative(file) + " is not valid: "
                     + rootMessage(e), e);
         }
+        Map<Path, String> routes = new LinkedHashMap<>(); // each route file and its text, read once
+        routeFiles(folder).forEach(route -> routes.put(route, read(route)));
         if (!rail.equals(descriptor.rail())) {
             faults.add("rail is '" + descriptor.rail() + "' but the folder is '" + rail + "'");
         }
@@ -257,13 +260,14 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 }
             });
             String topic = Refunds.instructionTopic(rail);
-            if (routeFiles(folder).stream().noneMatch(route -> read(route).contains("kafka:" + topic))) {
+            if (routes.values().stream().noneMatch(route -> route.contains("kafka:" + topic))) {
                 faults.add("refund-statuses is set but no *.camel.yaml route consumes kafka:" + topic);
             }
         }
-        requireStatusRead(rail, folder, "payout", TransferRouter.instructionTopic(rail), descriptor.statuses(),
+        requireStatusRead(rail, routes.values(), "payout", TransferRouter.instructionTopic(rail),
+                descriptor.statuses(), faults);
+        requireStatusRead(rail, routes.values(), "refund", Refunds.instructionTopic(rail), descriptor.refundStatuses(),
                 faults);
-        requireStatusRead(rail, folder, "refund", Refunds.instructionTopic(rail), descriptor.refundStatuses(), faults);
         descriptor.rerouteOn().stream().filter(code -> !FAILURE_CODE.matcher(code).matches()).forEach(code ->
                 faults.add("reroute-on lists '" + code + "', not a failure code (letters, digits, _ : . -)"));
         if (descriptor.batches() != null) {
@@ -271,7 +275,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 faults.add("batches.max-lines must be at least 1");
             }
             String endpoint = "direct:batch." + rail + ".send";
-            if (routeFiles(folder).stream().noneMatch(route -> read(route).contains(endpoint))) {
+            if (routes.values().stream().noneMatch(route -> route.contains(endpoint))) {
                 faults.add("batches is set but no *.camel.yaml route consumes " + endpoint);
             }
         }
@@ -290,14 +294,13 @@ public class ConnectorRegistry implements CamelContextConfiguration {
                 defaults.put(key, parameter.defaultValue());
             }
         });
-        List<Path> routes = routeFiles(folder);
         if (routes.isEmpty()) {
             faults.add("no *.camel.yaml route file");
         }
-        for (Path route : routes) {
-            for (String used : usedParameters(rail, route)) {
+        for (Map.Entry<Path, String> route : routes.entrySet()) {
+            for (String used : usedParameters(rail, route.getValue())) {
                 if (!parameters.containsKey(used)) {
-                    faults.add(relative(route) + " uses {{railyard.connectors." + rail + "." + used
+                    faults.add(relative(route.getKey()) + " uses {{railyard.connectors." + rail + "." + used
                             + "}} which connector.yaml does not declare");
                 }
             }
@@ -313,10 +316,9 @@ public class ConnectorRegistry implements CamelContextConfiguration {
      * A flow (payout or refund) whose route hands a pending answer to {@code direct:rail.answered} is read again there
      * through the connector's status read, {@code direct:<flow>.<rail>.get-status}: it must be routed.
      */
-    private static void requireStatusRead(String rail, Path folder, String flow, String topic,
+    private static void requireStatusRead(String rail, Collection<String> routes, String flow, String topic,
             Map<String, String> statuses, List<String> faults) {
         String statusRead = "direct:" + flow + "." + rail + ".get-status";
-        List<String> routes = routeFiles(folder).stream().map(ConnectorRegistry::read).toList();
         if (statuses != null && statuses.containsValue(RailOutcome.PENDING.name())
                 && routes.stream().anyMatch(route -> route.contains("kafka:" + topic)
                         && route.contains("direct:rail.answered"))
@@ -326,10 +328,10 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         }
     }
 
-    private static TreeSet<String> usedParameters(String rail, Path route) {
+    private static TreeSet<String> usedParameters(String rail, String route) {
         TreeSet<String> used = new TreeSet<>();
         Matcher m = Pattern.compile("\\{\\{railyard\\.connectors\\." + Pattern.quote(rail)
-                + "\\.([a-zA-Z0-9-]+)").matcher(read(route));
+                + "\\.([a-zA-Z0-9-]+)").matcher(route);
         while (m.find()) {
             used.add(m.group(1));
         }
