@@ -16,17 +16,24 @@ import io.railyard.transfer.Transfers;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The only stage that turns rail outcomes into money movements. Consumes {@code railyard.settlement.result.v1} (route
- * {@code settlement.result.apply}); each result is applied once (its id is recorded in the same transaction):
+ * {@code settlement.result.apply}, a poll's results at a time: {@link #applyPolled}); each result is applied once (its
+ * id is recorded in the same transaction):
  * <ul>
  * <li>SETTLED: in flight → the rail's settlement account (through FX clearing when currencies differ);</li>
  * <li>FAILED, or RETURNED before settlement: the hold goes back to the partner; unless the rail refused with a failure
@@ -55,9 +62,10 @@ public class SettlementStage {
     private final TransferRouter router;
     private final Duration watchFor;
     private final Duration watchInterval;
+    private final TransactionTemplate transactions;
 
     public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
-            ConnectorRegistry connectors, TransferRouter router,
+            ConnectorRegistry connectors, TransferRouter router, PlatformTransactionManager transactionManager,
             @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
@@ -69,11 +77,93 @@ public class SettlementStage {
         this.router = router;
         this.watchFor = watchFor;
         this.watchInterval = watchInterval;
+        this.transactions = new TransactionTemplate(transactionManager);
     }
 
+    /**
+     * A poll's results, in order. Consecutive results that settle, fail, reroute or only update transfers are applied
+     * together, in one transaction whose postings are made at its end at once ({@link Ledger#postAll}): the ledger's
+     * accounts are locked once and in one order, however many results the run holds. A result whose application posts
+     * as it goes (a refund's, a return) is applied alone, between runs. A run that fails is applied again one result
+     * at a time, so one bad result holds back no other.
+     */
+    public void applyPolled(List<Exchange> records) {
+        List<JsonNode> run = new ArrayList<>();
+        for (Exchange record : records) {
+            JsonNode result = parse(record.getMessage().getBody(String.class));
+            if (result == null) {
+                continue;
+            }
+            if (postsAsItGoes(result)) {
+                applyTogether(run);
+                run.clear();
+                applyAlone(result);
+            } else {
+                run.add(result);
+            }
+        }
+        applyTogether(run);
+    }
+
+    /** One result in the caller's transaction, or a transaction of its own. */
     @Transactional
     public void apply(String message) throws IOException {
-        JsonNode result = json.readTree(message);
+        apply(json.readTree(message), ledger::post);
+    }
+
+    private void applyTogether(List<JsonNode> run) {
+        if (run.isEmpty()) {
+            return;
+        }
+        try {
+            transactions.executeWithoutResult(status -> {
+                List<EntryRequest> postings = new ArrayList<>();
+                run.forEach(result -> apply(result, postings::add));
+                if (!postings.isEmpty()) {
+                    ledger.postAll(postings);
+                }
+            });
+        } catch (RuntimeException e) {
+            if (run.size() == 1) {
+                failed(run.get(0), e);
+                return;
+            }
+            log.warn("{} settlement results failed together ({}): applied one at a time", run.size(), e.toString());
+            run.forEach(this::applyAlone);
+        }
+    }
+
+    private void applyAlone(JsonNode result) {
+        try {
+            transactions.executeWithoutResult(status -> apply(result, ledger::post));
+        } catch (RuntimeException e) {
+            failed(result, e);
+        }
+    }
+
+    /** Nothing of it was written: the transfer stays where it was, and the recheck sweep asks its rail again. */
+    private static void failed(JsonNode result, RuntimeException e) {
+        log.error("Settlement result {} could not be applied; its rail is asked again by the recheck sweep",
+                result.path("result_id").asText(), e);
+    }
+
+    private JsonNode parse(String message) {
+        try {
+            return json.readTree(message);
+        } catch (IOException e) {
+            log.error("A settlement result that is not JSON was skipped: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    /** A refund's result and a return go through {@link Refunds}, which posts as it goes. */
+    private static boolean postsAsItGoes(JsonNode result) {
+        return text(result, "refund_id") != null || text(result, "returned_amount") != null
+                || "RETURNED".equals(result.path("outcome").asText());
+    }
+
+    /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
+    private void apply(JsonNode result, Consumer<EntryRequest> post) {
         String resultId = result.path("result_id").asText();
         UUID id = UUID.fromString(result.path("transfer_id").asText());
         String outcome = result.path("outcome").asText();
@@ -108,7 +198,7 @@ public class SettlementStage {
         String returned = text(result, "returned_amount");
         if (returned != null && "SETTLED".equals(outcome)) {
             if (transfer.status() == TransferStatus.SUBMITTED) { // settled, and part already came back
-                settle(transfer, reference, result.hasNonNull("settlement_batch_id"));
+                settle(transfer, reference, result.hasNonNull("settlement_batch_id"), post);
                 transfer = transfers.require(id);
             }
             if (transfer.status() == TransferStatus.SETTLED) {
@@ -118,10 +208,11 @@ public class SettlementStage {
             return;
         }
         switch (outcome) {
-            case "SETTLED" -> settle(transfer, reference, result.hasNonNull("settlement_batch_id"));
-            case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference);
+            case "SETTLED" -> settle(transfer, reference, result.hasNonNull("settlement_batch_id"), post);
+            case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference,
+                    post);
             case "RETURNED" -> giveBack(transfer, railStatus, reference, text(result, "failure_code"),
-                    text(result, "failure_reason"));
+                    text(result, "failure_reason"), post);
             case "PENDING" -> { } // the recheck sweep asks again
             default -> {
                 jdbc.sql("update transfers set needs_review = true where id = ?").param(id).update();
@@ -139,7 +230,7 @@ public class SettlementStage {
                 .update() == 1;
     }
 
-    private void settle(Transfer transfer, String reference, boolean batched) {
+    private void settle(Transfer transfer, String reference, boolean batched, Consumer<EntryRequest> post) {
         if (!transfer.status().canMoveTo(TransferStatus.SETTLED)) {
             log.warn("Transfer {} is {}: a SETTLED result from {} is not applied", transfer.id(), transfer.status(),
                     transfer.rail());
@@ -158,10 +249,10 @@ public class SettlementStage {
                     return_watch_until = case when ? then clock_timestamp() + make_interval(secs => ?) end
                 where id = ?""").params(watch, watchInterval.toMillis() / 1000.0, watch, watchFor.toMillis() / 1000.0,
                         transfer.id()).update();
-        ledger.post(TransferEntries.settlement("transfer.settle", transfer));
+        post.accept(TransferEntries.settlement("transfer.settle", transfer));
     }
 
-    private void fail(Transfer transfer, String code, String reason, String reference) {
+    private void fail(Transfer transfer, String code, String reason, String reference, Consumer<EntryRequest> post) {
         if (!transfer.status().canMoveTo(TransferStatus.FAILED)) {
             flag(transfer);
             return;
@@ -172,7 +263,7 @@ public class SettlementStage {
         }
         transfers.transition(transfer.id(), TransferStatus.FAILED, "failed on " + transfer.rail(),
                 Transfers.Changes.failure(code == null ? "rail_failed" : code, reason), null);
-        release(transfer);
+        release(transfer, post);
     }
 
     /** The rail says how much of the settled payout it has given back so far: each new part is returned once. */
@@ -214,7 +305,8 @@ public class SettlementStage {
         log.info("Transfer {}: {}", transfer.id(), why);
     }
 
-    private void giveBack(Transfer transfer, String railStatus, String reference, String code, String reason) {
+    private void giveBack(Transfer transfer, String railStatus, String reference, String code, String reason,
+            Consumer<EntryRequest> post) {
         if (!transfer.status().canMoveTo(TransferStatus.RETURNED)) {
             flag(transfer);
             return;
@@ -227,12 +319,12 @@ public class SettlementStage {
         }
         transfers.transition(transfer.id(), TransferStatus.RETURNED, "returned by " + transfer.rail(),
                 Transfers.Changes.failure(code == null ? "returned" : code, reason), null);
-        release(transfer);
+        release(transfer, post);
     }
 
-    private void release(Transfer transfer) {
+    private void release(Transfer transfer, Consumer<EntryRequest> post) {
         jdbc.sql("update transfers set next_attempt_at = null where id = ?").param(transfer.id()).update();
-        ledger.post(EntryRequest.move("transfer.release", transfer.id().toString(),
+        post.accept(EntryRequest.move("transfer.release", transfer.id().toString(),
                 partner(transfer, AccountKind.IN_FLIGHT), partner(transfer, AccountKind.AVAILABLE),
                 transfer.sourceAmountMinor()));
     }

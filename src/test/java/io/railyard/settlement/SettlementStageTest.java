@@ -2,8 +2,10 @@ package io.railyard.settlement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.railyard.HubTest;
+import io.railyard.connector.RailGate;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -11,17 +13,30 @@ import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.IllegalTransitionException;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferFixtures;
-import io.railyard.transfer.TransferRequest;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferValidator;
 import io.railyard.transfer.Transfers;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultExchange;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 
 /**
  * The settlement stage fed results directly (the routing stage is paused, so no connector takes the transfers):
@@ -37,6 +52,10 @@ class SettlementStageTest extends HubTest {
     TransferValidator validator;
     @Autowired
     CamelContext camel;
+    @Autowired
+    ProducerTemplate producer;
+    @Value("${camel.component.kafka.brokers}")
+    String brokers;
 
     @BeforeEach
     void pauseRouting() throws Exception {
@@ -168,14 +187,68 @@ class SettlementStageTest extends HubTest {
                 .hasMessageContaining("no transfer");
     }
 
+    @Test
+    void aPollsResultsAreAppliedOnceEachAndOneThatCannotBeHoldsBackNoOther() throws Exception {
+        TestPartner partner = newPartner("100 BRL");
+        Transfer settled = submitted(partner, TransferFixtures.pix("10.00"), "pix");
+        Transfer failed = submitted(partner, TransferFixtures.pix("20.00"), "pix");
+        Transfer pendingFirst = submitted(partner, TransferFixtures.pix("30.00"), "pix");
+        Transfer returned = submitted(partner, TransferFixtures.pix("5.00"), "pix");
+
+        // the same run holds a result applied twice, one that cannot be applied (its transfer id is no id), and one
+        // that posts as it goes (a return: applied alone, between runs)
+        stage.applyPolled(records(result(settled, "SETTLED", "CONCLUIDA"), result(settled, "SETTLED", "CONCLUIDA"),
+                "not json", result(failed, "FAILED", "NAO_REALIZADA"),
+                "{\"result_id\":\"pix:x:SETTLED\",\"transfer_id\":\"not-a-uuid\",\"outcome\":\"SETTLED\"}",
+                result(pendingFirst, "PENDING", "EM_PROCESSAMENTO"), result(returned, "RETURNED", "DEVOLVIDA"),
+                result(pendingFirst, "SETTLED", "CONCLUIDA")));
+
+        assertThat(transfers.require(settled.id()).status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(transfers.require(failed.id()).status()).isEqualTo(TransferStatus.FAILED);
+        assertThat(transfers.require(pendingFirst.id()).status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(transfers.require(returned.id()).status()).isEqualTo(TransferStatus.RETURNED);
+        assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(6000);
+        assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.IN_FLIGHT))).isZero();
+        assertThat(entries(settled, "transfer.settle")).isEqualTo(1);
+        assertThat(entries(pendingFirst, "transfer.settle")).isEqualTo(1);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
+    void theStageCommitsTheOffsetsOfTheResultsItApplied() throws Exception {
+        TestPartner partner = newPartner("100 BRL");
+        Transfer transfer = submitted(partner, TransferFixtures.pix("10.00"), "pix");
+
+        producer.sendBodyAndHeader("kafka:" + RailGate.RESULTS_TOPIC, result(transfer, "SETTLED", "CONCLUIDA"),
+                KafkaConstants.KEY, transfer.id().toString());
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> transfers.require(transfer.id()).status()
+                == TransferStatus.SETTLED);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers))) {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(
+                        "railyard-settlement").partitionsToOffsetAndMetadata().get();
+                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                admin.describeTopics(List.of(RailGate.RESULTS_TOPIC)).allTopicNames().get().get(RailGate.RESULTS_TOPIC)
+                        .partitions().forEach(p -> partitions.put(new TopicPartition(RailGate.RESULTS_TOPIC,
+                                p.partition()), OffsetSpec.latest()));
+                admin.listOffsets(partitions).all().get().forEach((partition, end) -> assertThat(
+                        committed.containsKey(partition) ? committed.get(partition).offset() : 0L)
+                        .as("committed offset of %s", partition).isEqualTo(end.offset()));
+            });
+        }
+    }
+
     private Transfer submitted(TestPartner partner, Map<String, Object> body, String rail) {
-        TransferRequest request = JSON.copy()
-                .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
-                .convertValue(body, TransferRequest.class);
-        Transfer accepted = transfers.accept(partner.id(), validator.validate(request));
-        transfers.transition(accepted.id(), TransferStatus.ROUTED, "test", new Transfers.Changes(rail, null, "test",
-                null, null, null, null), "railyard.test.unconsumed.v1");
-        return transfers.transition(accepted.id(), TransferStatus.SUBMITTED, "test", Transfers.Changes.NONE, null);
+        return TransferFixtures.submitted(transfers, validator, partner.id(), body, rail);
+    }
+
+    private List<Exchange> records(String... bodies) {
+        return Arrays.stream(bodies).map(body -> {
+            Exchange record = new DefaultExchange(camel);
+            record.getMessage().setBody(body);
+            return record;
+        }).toList();
     }
 
     private static String result(Transfer transfer, String outcome, String railStatus) {

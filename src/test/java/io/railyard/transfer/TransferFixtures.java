@@ -1,7 +1,10 @@
 package io.railyard.transfer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /** Valid transfer bodies per destination and protocol; tests change one field to make them invalid. */
 public final class TransferFixtures {
@@ -9,7 +12,23 @@ public final class TransferFixtures {
     public static final String CLABE = "032180000118359719";
     public static final String BASE_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 
+    private static final ObjectMapper REQUESTS = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
     private TransferFixtures() {
+    }
+
+    /**
+     * A transfer accepted (its hold taken) and moved to SUBMITTED on {@code rail} with no connector seeing it: its
+     * instruction goes to a topic nothing consumes. For feeding the settlement stage results directly.
+     */
+    public static Transfer submitted(Transfers transfers, TransferValidator validator, UUID partnerId,
+            Map<String, Object> body, String rail) {
+        Transfer accepted = transfers.accept(partnerId,
+                validator.validate(REQUESTS.convertValue(body, TransferRequest.class)));
+        transfers.transition(accepted.id(), TransferStatus.ROUTED, "test", new Transfers.Changes(rail, null, "test",
+                null, null, null, null), "railyard.test.unconsumed.v1");
+        return transfers.transition(accepted.id(), TransferStatus.SUBMITTED, "test", Transfers.Changes.NONE, null);
     }
 
     public static Map<String, Object> pix(String amount) {
