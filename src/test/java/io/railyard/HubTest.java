@@ -20,8 +20,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultExchange;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -114,6 +119,15 @@ public abstract class HubTest {
             throw new AssertionError("expected 201 Created, got " + reply);
         }
         return reply.json().get("id").asText();
+    }
+
+    /** A Kafka poll as a stage consuming in batching mode gets it: one exchange per record, its value the body. */
+    protected static List<Exchange> records(CamelContext camel, String... bodies) {
+        return Stream.of(bodies).map(body -> {
+            Exchange record = new DefaultExchange(camel);
+            record.getMessage().setBody(body);
+            return record;
+        }).toList();
     }
 
     public record TestPartner(UUID id, String key) {

@@ -1,12 +1,12 @@
 package io.railyard.routing;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
+import io.railyard.outbox.PolledBatches;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.Transfers;
@@ -14,10 +14,13 @@ import io.railyard.window.SettlementWindows;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -51,9 +54,11 @@ public class TransferRouter {
     private final SettlementWindows windows;
     private final ConnectorRegistry connectors;
     private final TransactionTemplate eachInItsOwn;
+    private final PolledBatches polled;
 
     public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
             SettlementWindows windows, ConnectorRegistry connectors, PlatformTransactionManager transactions,
+            PolledBatches polled,
             @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
         this.table = table;
         this.windows = windows;
@@ -64,6 +69,7 @@ public class TransferRouter {
         this.json = json;
         this.sweepAfterSeconds = sweepAfterSeconds;
         this.eachInItsOwn = new TransactionTemplate(transactions);
+        this.polled = polled;
     }
 
     public static String instructionTopic(String rail) {
@@ -85,15 +91,31 @@ public class TransferRouter {
         return BATCH_ITEMS_TOPIC;
     }
 
-    /** Handles one {@code transfer.accepted} event (the Kafka record's value): routes it in one transaction. */
-    @Transactional
-    public void onAccepted(String event) throws IOException {
-        JsonNode data = json.readTree(event).path("data");
-        route(UUID.fromString(data.path("id").asText()));
+    /**
+     * A poll's {@code transfer.accepted} events (route {@code routing.transfer.decide}): their transfers routed in one
+     * transaction, the holds of those no rule fits released at its end ({@link PolledBatches#apply}; if that fails,
+     * one transfer at a time).
+     */
+    public void onAcceptedPolled(List<Exchange> records) {
+        List<UUID> accepted = new ArrayList<>();
+        for (Exchange record : records) {
+            try {
+                accepted.add(UUID.fromString(json.readTree(record.getMessage().getBody(String.class))
+                        .path("data").path("id").asText()));
+            } catch (IOException | IllegalArgumentException e) {
+                log.error("A transfer.accepted event naming no transfer was skipped: {}", e.getMessage());
+            }
+        }
+        polled.apply(accepted, this::route, id -> "Accepted transfer " + id);
     }
 
     @Transactional
     public Optional<Transfer> route(UUID transferId) {
+        return route(transferId, ledger::post);
+    }
+
+    /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
+    private Optional<Transfer> route(UUID transferId, Consumer<EntryRequest> post) {
         // locked: the consumer and the routing sweep may route one transfer at once; the second waits, then sees it routed
         Transfer transfer = transfers.lock(transferId).orElse(null);
         if (transfer == null || transfer.status() != TransferStatus.ACCEPTED) {
@@ -103,7 +125,7 @@ public class TransferRouter {
         if (decision.isEmpty()) {
             Transfer failed = transfers.transition(transferId, TransferStatus.FAILED, "no routing rule fits",
                     Transfers.Changes.failure("no_route", "no rail settles this destination"), null);
-            ledger.post(EntryRequest.move("transfer.release", transferId.toString(),
+            post.accept(EntryRequest.move("transfer.release", transferId.toString(),
                     AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.IN_FLIGHT),
                     AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.AVAILABLE),
                     transfer.sourceAmountMinor()));

@@ -7,6 +7,7 @@ import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
+import io.railyard.outbox.PolledBatches;
 import io.railyard.refund.Refunds;
 import io.railyard.routing.TransferRouter;
 import io.railyard.transfer.Transfer;
@@ -26,9 +27,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The only stage that turns rail outcomes into money movements. Consumes {@code railyard.settlement.result.v1} (route
@@ -62,10 +61,10 @@ public class SettlementStage {
     private final TransferRouter router;
     private final Duration watchFor;
     private final Duration watchInterval;
-    private final TransactionTemplate transactions;
+    private final PolledBatches polled;
 
     public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
-            ConnectorRegistry connectors, TransferRouter router, PlatformTransactionManager transactionManager,
+            ConnectorRegistry connectors, TransferRouter router, PolledBatches polled,
             @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
@@ -77,15 +76,14 @@ public class SettlementStage {
         this.router = router;
         this.watchFor = watchFor;
         this.watchInterval = watchInterval;
-        this.transactions = new TransactionTemplate(transactionManager);
+        this.polled = polled;
     }
 
     /**
      * A poll's results, in order. Consecutive results that settle, fail, reroute or only update transfers are applied
-     * together, in one transaction whose postings are made at its end at once ({@link Ledger#postAll}): the ledger's
-     * accounts are locked once and in one order, however many results the run holds. A result whose application posts
-     * as it goes (a refund's, a return) is applied alone, between runs. A run that fails is applied again one result
-     * at a time, so one bad result holds back no other.
+     * together, in one transaction whose postings are made at its end ({@link PolledBatches#apply}; a run that fails
+     * is applied again one result at a time). A result whose application posts as it goes (a refund's, a return) is
+     * applied alone, between runs.
      */
     public void applyPolled(List<Exchange> records) {
         List<JsonNode> run = new ArrayList<>();
@@ -97,7 +95,7 @@ public class SettlementStage {
             if (postsAsItGoes(result)) {
                 applyTogether(run);
                 run.clear();
-                applyAlone(result);
+                applyTogether(List.of(result));
             } else {
                 run.add(result);
             }
@@ -112,39 +110,7 @@ public class SettlementStage {
     }
 
     private void applyTogether(List<JsonNode> run) {
-        if (run.isEmpty()) {
-            return;
-        }
-        try {
-            transactions.executeWithoutResult(status -> {
-                List<EntryRequest> postings = new ArrayList<>();
-                run.forEach(result -> apply(result, postings::add));
-                if (!postings.isEmpty()) {
-                    ledger.postAll(postings);
-                }
-            });
-        } catch (RuntimeException e) {
-            if (run.size() == 1) {
-                failed(run.get(0), e);
-                return;
-            }
-            log.warn("{} settlement results failed together ({}): applied one at a time", run.size(), e.toString());
-            run.forEach(this::applyAlone);
-        }
-    }
-
-    private void applyAlone(JsonNode result) {
-        try {
-            transactions.executeWithoutResult(status -> apply(result, ledger::post));
-        } catch (RuntimeException e) {
-            failed(result, e);
-        }
-    }
-
-    /** Nothing of it was written: the transfer stays where it was, and the recheck sweep asks its rail again. */
-    private static void failed(JsonNode result, RuntimeException e) {
-        log.error("Settlement result {} could not be applied; its rail is asked again by the recheck sweep",
-                result.path("result_id").asText(), e);
+        polled.apply(run, this::apply, result -> "Settlement result " + result.path("result_id").asText());
     }
 
     private JsonNode parse(String message) {

@@ -17,16 +17,13 @@ import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferValidator;
 import io.railyard.transfer.Transfers;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.support.DefaultExchange;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -197,7 +194,7 @@ class SettlementStageTest extends HubTest {
 
         // the same run holds a result applied twice, one that cannot be applied (its transfer id is no id), and one
         // that posts as it goes (a return: applied alone, between runs)
-        stage.applyPolled(records(result(settled, "SETTLED", "CONCLUIDA"), result(settled, "SETTLED", "CONCLUIDA"),
+        stage.applyPolled(records(camel, result(settled, "SETTLED", "CONCLUIDA"), result(settled, "SETTLED", "CONCLUIDA"),
                 "not json", result(failed, "FAILED", "NAO_REALIZADA"),
                 "{\"result_id\":\"pix:x:SETTLED\",\"transfer_id\":\"not-a-uuid\",\"outcome\":\"SETTLED\"}",
                 result(pendingFirst, "PENDING", "EM_PROCESSAMENTO"), result(returned, "RETURNED", "DEVOLVIDA"),
@@ -243,13 +240,6 @@ class SettlementStageTest extends HubTest {
         return TransferFixtures.submitted(transfers, validator, partner.id(), body, rail);
     }
 
-    private List<Exchange> records(String... bodies) {
-        return Arrays.stream(bodies).map(body -> {
-            Exchange record = new DefaultExchange(camel);
-            record.getMessage().setBody(body);
-            return record;
-        }).toList();
-    }
 
     private static String result(Transfer transfer, String outcome, String railStatus) {
         return "{\"result_id\":\"" + transfer.rail() + ":" + transfer.id() + ":" + outcome + "\",\"transfer_id\":\""

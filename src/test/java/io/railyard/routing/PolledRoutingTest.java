@@ -1,0 +1,64 @@
+package io.railyard.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.railyard.HubTest;
+import io.railyard.ledger.LedgerInvariants;
+import io.railyard.transfer.TransferFixtures;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** The routing stage fed a poll of {@code transfer.accepted} events directly (its consumer and sweep paused). */
+class PolledRoutingTest extends HubTest {
+
+    @Autowired
+    TransferRouter router;
+    @Autowired
+    CamelContext camel;
+
+    @BeforeEach
+    void pauseRouting() throws Exception {
+        camel.getRouteController().stopRoute("routing.transfer.decide");
+        camel.getRouteController().stopRoute("routing.transfer.sweep");
+    }
+
+    @AfterEach
+    void resumeRouting() throws Exception {
+        camel.getRouteController().startRoute("routing.transfer.decide");
+        camel.getRouteController().startRoute("routing.transfer.sweep");
+    }
+
+    @Test
+    void aPollsTransfersAreRoutedOnceEachToTheirRails() throws Exception {
+        TestPartner partner = newPartner("100 BRL", "100 MXN");
+        String pix = createTransfer(partner, TransferFixtures.pix("10.00"));
+        String spei = createTransfer(partner, TransferFixtures.spei("10.00"));
+        String again = createTransfer(partner, TransferFixtures.pix("5.00"));
+
+        router.onAcceptedPolled(records(camel, accepted(pix), "not json", accepted(spei), accepted(pix), accepted(again),
+                "{\"data\":{\"id\":\"not-a-transfer-id\"}}"));
+
+        assertThat(rails(pix, spei, again)).containsExactly("pix", "spei", "pix");
+        for (String id : List.of(pix, spei, again)) {
+            assertThat(jdbc.sql("select count(*) from transfer_transitions where transfer_id = ?::uuid "
+                    + "and to_status = 'ROUTED'").param(id).query(Long.class).single()).as(id).isEqualTo(1);
+        }
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    private List<String> rails(String... ids) {
+        return Stream.of(ids).map(id -> jdbc.sql("select rail from transfers where id = ?::uuid").param(id)
+                .query(String.class).single()).toList();
+    }
+
+    private static String accepted(String id) throws Exception {
+        return JSON.writeValueAsString(Map.of("type", "transfer.accepted", "data", Map.of("id", id)));
+    }
+
+}
