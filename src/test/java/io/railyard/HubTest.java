@@ -122,7 +122,7 @@ public abstract class HubTest {
     }
 
     /** A Kafka poll as a stage consuming in batching mode gets it: one exchange per record, its value the body. */
-    protected static List<Exchange> records(CamelContext camel, String... bodies) {
+    public static List<Exchange> records(CamelContext camel, String... bodies) {
         return Stream.of(bodies).map(body -> {
             Exchange record = new DefaultExchange(camel);
             record.getMessage().setBody(body);

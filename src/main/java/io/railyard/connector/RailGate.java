@@ -165,13 +165,11 @@ public class RailGate {
     /**
      * How rail.status-reads (routes/rail-status.camel.yaml) reads a pending answer of the {@code flow} again: through
      * the connector's status read ({@code railyardStatusRead}), every {@code poll-interval-ms}
-     * ({@code railyardPollInterval}), at most {@code max-polls} times ({@code railyardMaxPolls}, which
-     * {@link #classify} counts against).
+     * ({@code railyardPollInterval}), as long as {@link #classify} says so.
      */
     private void readsAgain(Exchange exchange, String flow, String rail) {
         exchange.setProperty("railyardStatusRead", "direct:" + flow + "." + rail + ".get-status");
         exchange.setProperty("railyardPollInterval", connectors.pollIntervalMs(rail));
-        exchange.setProperty("railyardMaxPolls", connectors.maxPolls(rail));
     }
 
     /**
@@ -269,15 +267,16 @@ public class RailGate {
 
     /**
      * The outcome of the last status the rail reported ({@code railyardOutcome}), and whether a polling loop should
-     * read the status again ({@code railyardPolling}: still pending and fewer than {@code railyardMaxPolls} reads).
+     * read the status again ({@code railyardPolling}: still pending after fewer reads than the connector's
+     * {@code max-polls}).
      */
     public void classify(Exchange exchange) {
         RailOutcome outcome = outcome(exchange);
         int reads = exchange.getProperty("railyardReads", 0, Integer.class) + 1;
         exchange.setProperty("railyardReads", reads);
         exchange.setProperty("railyardOutcome", outcome.name());
-        exchange.setProperty("railyardPolling",
-                outcome == RailOutcome.PENDING && reads <= exchange.getProperty("railyardMaxPolls", 20, Integer.class));
+        exchange.setProperty("railyardPolling", outcome == RailOutcome.PENDING
+                && reads <= connectors.maxPolls(exchange.getProperty("railyardRail", String.class)));
     }
 
     /** The last status the rail reported, through the status map of the flow at hand (payout or refund). */

@@ -6,7 +6,6 @@ import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
-import io.railyard.ledger.Ledger;
 import io.railyard.outbox.PolledBatches;
 import io.railyard.refund.Refunds;
 import io.railyard.routing.TransferRouter;
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The only stage that turns rail outcomes into money movements. Consumes {@code railyard.settlement.result.v1} (route
@@ -53,7 +51,6 @@ public class SettlementStage {
     private static final Logger log = LoggerFactory.getLogger(SettlementStage.class);
 
     private final Transfers transfers;
-    private final Ledger ledger;
     private final JdbcClient jdbc;
     private final ObjectMapper json;
     private final Refunds refunds;
@@ -63,12 +60,11 @@ public class SettlementStage {
     private final Duration watchInterval;
     private final PolledBatches polled;
 
-    public SettlementStage(Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
+    public SettlementStage(Transfers transfers, JdbcClient jdbc, ObjectMapper json, Refunds refunds,
             ConnectorRegistry connectors, TransferRouter router, PolledBatches polled,
             @Value("${railyard.returns.watch-for:PT15M}") Duration watchFor,
             @Value("${railyard.returns.watch-interval:PT30S}") Duration watchInterval) {
         this.transfers = transfers;
-        this.ledger = ledger;
         this.jdbc = jdbc;
         this.json = json;
         this.refunds = refunds;
@@ -101,12 +97,6 @@ public class SettlementStage {
             }
         }
         applyTogether(run);
-    }
-
-    /** One result in the caller's transaction, or a transaction of its own. */
-    @Transactional
-    public void apply(String message) throws IOException {
-        apply(json.readTree(message), ledger::post);
     }
 
     private void applyTogether(List<JsonNode> run) {

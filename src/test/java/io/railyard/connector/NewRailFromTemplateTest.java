@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.HubTest;
 import io.railyard.RailyardApplication;
 import io.railyard.TestPorts;
 import io.railyard.ledger.AccountKey;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -187,9 +189,9 @@ class NewRailFromTemplateTest {
         assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT))).isZero();
 
         // a late word from the rail it left moves nothing and is flagged for review
-        hub.getBean(SettlementStage.class).apply(JSON.writeValueAsString(Map.of("result_id",
-                "acme-pay:" + rerouted + ":SETTLED", "transfer_id", rerouted.toString(), "rail", "acme-pay",
-                "outcome", "SETTLED", "rail_status", "PAID")));
+        hub.getBean(SettlementStage.class).applyPolled(HubTest.records(hub.getBean(CamelContext.class),
+                JSON.writeValueAsString(Map.of("result_id", "acme-pay:" + rerouted + ":SETTLED", "transfer_id",
+                        rerouted.toString(), "rail", "acme-pay", "outcome", "SETTLED", "rail_status", "PAID"))));
         assertThat(ledger.balance(AccountKey.rail("acme-pay", CurrencyCode.BRL, AccountKind.SETTLEMENT))).isZero();
         assertThat(hub.getBean(JdbcClient.class).sql("select needs_review from transfers where id = ?")
                 .param(rerouted).query(Boolean.class).single()).isTrue();

@@ -71,8 +71,8 @@ class SettlementStageTest extends HubTest {
         TestPartner partner = newPartner("100 BRL");
         Transfer transfer = submitted(partner, TransferFixtures.pix("40.00"), "pix");
 
-        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
-        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        apply(result(transfer, "SETTLED", "CONCLUIDA"));
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.SETTLED);
         assertThat(transfers.require(transfer.id()).railReference()).isEqualTo("E99999999202611251200abcdefghijk");
@@ -87,7 +87,7 @@ class SettlementStageTest extends HubTest {
         TestPartner partner = newPartner("100 MXN");
         Transfer transfer = submitted(partner, TransferFixtures.spei("25.00"), "spei");
 
-        stage.apply(result(transfer, "FAILED", "Cancelada"));
+        apply(result(transfer, "FAILED", "Cancelada"));
 
         Transfer failed = transfers.require(transfer.id());
         assertThat(failed.status()).isEqualTo(TransferStatus.FAILED);
@@ -100,11 +100,11 @@ class SettlementStageTest extends HubTest {
     void aLateReturnAfterSettlementReversesItExactlyOnce() throws Exception {
         TestPartner partner = newPartner("100 MXN");
         Transfer transfer = submitted(partner, TransferFixtures.spei("30.00"), "spei");
-        stage.apply(result(transfer, "SETTLED", "Liquidada"));
+        apply(result(transfer, "SETTLED", "Liquidada"));
         long railAfterSettle = ledger.balance(AccountKey.rail("spei", CurrencyCode.MXN, AccountKind.SETTLEMENT));
 
-        stage.apply(result(transfer, "RETURNED", "Devuelta"));
-        stage.apply(result(transfer, "RETURNED", "Devuelta"));
+        apply(result(transfer, "RETURNED", "Devuelta"));
+        apply(result(transfer, "RETURNED", "Devuelta"));
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.RETURNED);
         assertThat(ledger.balance(partner.account(CurrencyCode.MXN, AccountKind.AVAILABLE))).isEqualTo(10000);
@@ -123,7 +123,7 @@ class SettlementStageTest extends HubTest {
         long fxUsd = ledger.balance(AccountKey.house(CurrencyCode.USD, AccountKind.FX_CLEARING));
         long fxBrl = ledger.balance(AccountKey.house(CurrencyCode.BRL, AccountKind.FX_CLEARING));
 
-        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        apply(result(transfer, "SETTLED", "CONCLUIDA"));
 
         assertThat(ledger.balance(partner.account(CurrencyCode.USD, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(AccountKey.house(CurrencyCode.USD, AccountKind.FX_CLEARING)) - fxUsd)
@@ -138,7 +138,7 @@ class SettlementStageTest extends HubTest {
         TestPartner partner = newPartner("100 BRL");
         Transfer transfer = submitted(partner, TransferFixtures.pix("5.00"), "pix");
 
-        stage.apply(result(transfer, "UNKNOWN", "EM_ANALISE"));
+        apply(result(transfer, "UNKNOWN", "EM_ANALISE"));
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.SUBMITTED);
         assertThat(jdbc.sql("select needs_review from transfers where id = ?").param(transfer.id())
@@ -150,9 +150,9 @@ class SettlementStageTest extends HubTest {
     void aSettledResultForAFailedTransferIsNotAppliedButFlagged() throws Exception {
         TestPartner partner = newPartner("100 BRL");
         Transfer transfer = submitted(partner, TransferFixtures.pix("5.00"), "pix");
-        stage.apply(result(transfer, "FAILED", "NAO_REALIZADO"));
+        apply(result(transfer, "FAILED", "NAO_REALIZADO"));
 
-        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        apply(result(transfer, "SETTLED", "CONCLUIDA"));
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.FAILED);
         assertThat(entries(transfer, "transfer.settle")).isZero();
@@ -164,7 +164,7 @@ class SettlementStageTest extends HubTest {
     void aMoveTheStateMachineRefusesWritesNothing() throws Exception {
         TestPartner partner = newPartner("100 BRL");
         Transfer transfer = submitted(partner, TransferFixtures.pix("10.00"), "pix");
-        stage.apply(result(transfer, "SETTLED", "CONCLUIDA"));
+        apply(result(transfer, "SETTLED", "CONCLUIDA"));
         long history = transfers.transitions(transfer.id()).size();
         long events = events(transfer);
 
@@ -234,6 +234,11 @@ class SettlementStageTest extends HubTest {
                         .as("committed offset of %s", partition).isEqualTo(end.offset()));
             });
         }
+    }
+
+    /** Through the stage's entry point, a poll of one. */
+    private void apply(String result) {
+        stage.applyPolled(records(camel, result));
     }
 
     private Transfer submitted(TestPartner partner, Map<String, Object> body, String rail) {
