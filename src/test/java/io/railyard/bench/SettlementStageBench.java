@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.railyard.HubTest;
+import io.railyard.RoutingPaused;
 import io.railyard.connector.RailGate;
 import io.railyard.connector.RailOutcome;
 import io.railyard.ledger.LedgerInvariants;
@@ -19,6 +20,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
@@ -29,6 +31,7 @@ import org.springframework.beans.factory.annotation.Autowired;
  * CPU per result (the JVM also runs the embedded broker; PostgreSQL's CPU is not counted).
  * Not part of {@code verify}: {@code mvn -B -o -Dtest=SettlementStageBench -Dsurefire.failIfNoSpecifiedTests=false verify}.
  */
+@ExtendWith(RoutingPaused.class)
 class SettlementStageBench extends HubTest {
 
     private static final String STAGE = "settlement.result.apply";
@@ -45,15 +48,11 @@ class SettlementStageBench extends HubTest {
     @Test
     void drainsABacklogOfSettledResults() throws Exception {
         int results = Integer.getInteger("bench.results", 5000);
-        camel.getRouteController().stopRoute("routing.transfer.decide");
-        camel.getRouteController().stopRoute("routing.transfer.sweep");
         try {
             round("warm-up", results);
             round("measured", results);
         } finally {
             camel.getRouteController().startRoute(STAGE);
-            camel.getRouteController().startRoute("routing.transfer.decide");
-            camel.getRouteController().startRoute("routing.transfer.sweep");
         }
         LedgerInvariants.assertHold(jdbc);
     }

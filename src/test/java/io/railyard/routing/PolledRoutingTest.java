@@ -3,36 +3,25 @@ package io.railyard.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.railyard.HubTest;
+import io.railyard.RoutingPaused;
 import io.railyard.ledger.LedgerInvariants;
 import io.railyard.transfer.TransferFixtures;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /** The routing stage fed a poll of {@code transfer.accepted} events directly (its consumer and sweep paused). */
+@ExtendWith(RoutingPaused.class)
 class PolledRoutingTest extends HubTest {
 
     @Autowired
     TransferRouter router;
     @Autowired
     CamelContext camel;
-
-    @BeforeEach
-    void pauseRouting() throws Exception {
-        camel.getRouteController().stopRoute("routing.transfer.decide");
-        camel.getRouteController().stopRoute("routing.transfer.sweep");
-    }
-
-    @AfterEach
-    void resumeRouting() throws Exception {
-        camel.getRouteController().startRoute("routing.transfer.decide");
-        camel.getRouteController().startRoute("routing.transfer.sweep");
-    }
 
     @Test
     void aPollsTransfersAreRoutedOnceEachToTheirRails() throws Exception {

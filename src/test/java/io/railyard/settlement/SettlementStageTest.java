@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.railyard.HubTest;
+import io.railyard.RoutingPaused;
 import io.railyard.connector.RailGate;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
@@ -29,9 +30,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 
@@ -39,6 +39,7 @@ import org.springframework.beans.factory.annotation.Value;
  * The settlement stage fed results directly (the routing stage is paused, so no connector takes the transfers):
  * each outcome's ledger effect, applied once.
  */
+@ExtendWith(RoutingPaused.class)
 class SettlementStageTest extends HubTest {
 
     @Autowired
@@ -53,18 +54,6 @@ class SettlementStageTest extends HubTest {
     ProducerTemplate producer;
     @Value("${camel.component.kafka.brokers}")
     String brokers;
-
-    @BeforeEach
-    void pauseRouting() throws Exception {
-        camel.getRouteController().stopRoute("routing.transfer.decide");
-        camel.getRouteController().stopRoute("routing.transfer.sweep");
-    }
-
-    @AfterEach
-    void resumeRouting() throws Exception {
-        camel.getRouteController().startRoute("routing.transfer.decide");
-        camel.getRouteController().startRoute("routing.transfer.sweep");
-    }
 
     @Test
     void settledMovesTheHoldToTheRailOnceEvenWhenConfirmedTwice() throws Exception {
