@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Resource;
@@ -53,6 +54,8 @@ public class ConnectorRegistry implements CamelContextConfiguration {
     private final Path directory;
     private final ConfigurableEnvironment env;
     private final Map<String, ConnectorDescriptor> connectors;
+    /** Each rail's status-read pacing, resolved once: the hot path reads it per payout and per status read. */
+    private final Map<String, StatusReads> statusReads;
 
     @Autowired
     public ConnectorRegistry(@Value("${railyard.home}") String home, ConfigurableEnvironment env) {
@@ -63,6 +66,10 @@ public class ConnectorRegistry implements CamelContextConfiguration {
         this.directory = home.resolve("connectors");
         this.env = env;
         this.connectors = discover();
+        this.statusReads = connectors.keySet().stream().collect(Collectors.toUnmodifiableMap(rail -> rail,
+                rail -> new StatusReads(env.getProperty(parameterKey(rail, "poll-interval-ms"), Long.class,
+                        StatusReads.DEFAULT.intervalMs()),
+                        env.getProperty(parameterKey(rail, "max-polls"), Integer.class, StatusReads.DEFAULT.max()))));
     }
 
     public Optional<ConnectorDescriptor> find(String rail) {
@@ -128,7 +135,7 @@ public class ConnectorRegistry implements CamelContextConfiguration {
      * {@code poll-interval-ms} parameter, 100 ms for a connector that does not declare it.
      */
     public long pollIntervalMs(String rail) {
-        return env.getProperty(parameterKey(rail, "poll-interval-ms"), Long.class, 100L);
+        return statusReads.getOrDefault(rail, StatusReads.DEFAULT).intervalMs();
     }
 
     /**
@@ -136,7 +143,11 @@ public class ConnectorRegistry implements CamelContextConfiguration {
      * {@code max-polls} parameter, 20 for a connector that does not declare it.
      */
     public int maxPolls(String rail) {
-        return env.getProperty(parameterKey(rail, "max-polls"), Integer.class, 20);
+        return statusReads.getOrDefault(rail, StatusReads.DEFAULT).max();
+    }
+
+    private record StatusReads(long intervalMs, int max) {
+        static final StatusReads DEFAULT = new StatusReads(100, 20);
     }
 
     /** The property that sets a connector's parameter, read by its routes as a {@code {{...}}} placeholder. */
