@@ -193,10 +193,29 @@ public class Transfers {
      */
     @Transactional
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
-        // one round trip: the row locked, moved if the state machine allows it from where it is, its history row
-        // written, and the row as it is now
-        Transfer updated = jdbc.sql("""
-                with current as (select id, status from transfers where id = ? for update),
+        return move(id, ORIGINS.get(to), null, to, reason, changes, topic).orElseThrow(() ->
+                new IllegalTransitionException(id, require(id).status(), to));
+    }
+
+    /**
+     * Moves a transfer ROUTED to {@code rail} on to SUBMITTED, as {@link #transition} does; empty, and nothing changed,
+     * when it is not ROUTED to that rail (already submitted, cancelled, rerouted, or unknown). A connector's claim in
+     * one round trip: it needs to read the transfer only when this finds nothing to move.
+     */
+    @Transactional
+    public Optional<Transfer> submit(UUID id, String rail, String reason) {
+        return move(id, new String[] {TransferStatus.ROUTED.name()}, rail, TransferStatus.SUBMITTED, reason,
+                Changes.NONE, null);
+    }
+
+    /** The move from one of {@code from}, on {@code rail} unless that is null; empty when the row is not there. */
+    private Optional<Transfer> move(UUID id, String[] from, String rail, TransferStatus to, String reason,
+            Changes changes, String topic) {
+        // one round trip: the row locked, moved if it is where the move may start, its history row written, and the
+        // row as it is now
+        Optional<Transfer> updated = jdbc.sql("""
+                with current as (select id, status from transfers
+                    where id = ? and rail is not distinct from coalesce(?, rail) for update),
                 moved as (
                     update transfers t set status = ?, updated_at = clock_timestamp(),
                         rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
@@ -209,13 +228,12 @@ public class Transfers {
                     insert into transfer_transitions (transfer_id, from_status, to_status, reason)
                     select id, from_status, status, ? from moved)
                 select * from moved""")
-                .params(id, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
+                .params(id, rail, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
                         changes.railReference(), changes.failureCode(), changes.failureReason(),
-                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), ORIGINS.get(to), reason)
-                .query(this::map).optional().orElseThrow(() -> new IllegalTransitionException(id,
-                        find(id).orElseThrow(() -> new IllegalStateException("no transfer " + id)).status(), to));
-        outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(), "transfer." + to.name().toLowerCase(),
-                TransferViews.of(updated));
+                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), from, reason)
+                .query(this::map).optional();
+        updated.ifPresent(transfer -> outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(),
+                "transfer." + to.name().toLowerCase(), TransferViews.of(transfer)));
         return updated;
     }
 

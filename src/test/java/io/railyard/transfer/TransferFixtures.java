@@ -19,16 +19,22 @@ public final class TransferFixtures {
     }
 
     /**
-     * A transfer accepted (its hold taken) and moved to SUBMITTED on {@code rail} with no connector seeing it: its
-     * instruction goes to a topic nothing consumes. For feeding the settlement stage results directly.
+     * A transfer accepted (its hold taken) and moved to ROUTED on {@code rail} with no connector seeing it: its
+     * instruction goes to a topic nothing consumes.
      */
-    public static Transfer submitted(Transfers transfers, TransferValidator validator, UUID partnerId,
+    public static Transfer routed(Transfers transfers, TransferValidator validator, UUID partnerId,
             Map<String, Object> body, String rail) {
         Transfer accepted = transfers.accept(partnerId,
                 validator.validate(REQUESTS.convertValue(body, TransferRequest.class)));
-        transfers.transition(accepted.id(), TransferStatus.ROUTED, "test", new Transfers.Changes(rail, null, "test",
-                null, null, null, null), "railyard.test.unconsumed.v1");
-        return transfers.transition(accepted.id(), TransferStatus.SUBMITTED, "test", Transfers.Changes.NONE, null);
+        return transfers.transition(accepted.id(), TransferStatus.ROUTED, "test", new Transfers.Changes(rail, null,
+                "test", null, null, null, null), "railyard.test.unconsumed.v1");
+    }
+
+    /** A transfer {@link #routed} and then moved to SUBMITTED: for feeding the settlement stage results directly. */
+    public static Transfer submitted(Transfers transfers, TransferValidator validator, UUID partnerId,
+            Map<String, Object> body, String rail) {
+        return transfers.transition(routed(transfers, validator, partnerId, body, rail).id(), TransferStatus.SUBMITTED,
+                "test", Transfers.Changes.NONE, null);
     }
 
     public static Map<String, Object> pix(String amount) {
