@@ -5,7 +5,6 @@ import io.railyard.connector.ConnectorRegistry;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.EntryRequest;
-import io.railyard.ledger.Ledger;
 import io.railyard.outbox.PolledBatches;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferStatus;
@@ -26,9 +25,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The routing stage, driven by the {@code routing.transfer.decide} route: an accepted transfer gets its rail from the
@@ -47,28 +44,23 @@ public class TransferRouter {
 
     private final RoutingTable table;
     private final Transfers transfers;
-    private final Ledger ledger;
     private final JdbcClient jdbc;
     private final ObjectMapper json;
     private final int sweepAfterSeconds;
     private final SettlementWindows windows;
     private final ConnectorRegistry connectors;
-    private final TransactionTemplate eachInItsOwn;
     private final PolledBatches polled;
 
-    public TransferRouter(RoutingTable table, Transfers transfers, Ledger ledger, JdbcClient jdbc, ObjectMapper json,
-            SettlementWindows windows, ConnectorRegistry connectors, PlatformTransactionManager transactions,
-            PolledBatches polled,
+    public TransferRouter(RoutingTable table, Transfers transfers, JdbcClient jdbc, ObjectMapper json,
+            SettlementWindows windows, ConnectorRegistry connectors, PolledBatches polled,
             @Value("${railyard.routing.sweep-after-seconds:30}") int sweepAfterSeconds) {
         this.table = table;
         this.windows = windows;
         this.connectors = connectors;
         this.transfers = transfers;
-        this.ledger = ledger;
         this.jdbc = jdbc;
         this.json = json;
         this.sweepAfterSeconds = sweepAfterSeconds;
-        this.eachInItsOwn = new TransactionTemplate(transactions);
         this.polled = polled;
     }
 
@@ -107,11 +99,6 @@ public class TransferRouter {
             }
         }
         polled.apply(accepted, this::route, id -> "Accepted transfer " + id);
-    }
-
-    @Transactional
-    public Optional<Transfer> route(UUID transferId) {
-        return route(transferId, ledger::post);
     }
 
     /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
@@ -205,8 +192,9 @@ public class TransferRouter {
 
     /**
      * The safety net, from the database, which is the source of truth: transfers still ACCEPTED a while after
-     * acceptance (an event lost with an in-memory broker, a crash between consume and commit) are routed; transfers
-     * still ROUTED a while after routing get their instruction again. A consumer skips an event it failed on, so an
+     * acceptance (an event lost with an in-memory broker, a crash between consume and commit) are routed as a poll of
+     * the consumer is ({@link PolledBatches#apply}: one that cannot be routed is logged and left to the next sweep, and
+     * holds back no other); transfers still ROUTED a while after routing get their instruction again. A consumer skips an event it failed on, so an
      * instruction consumed while the database was unreachable left its transfer ROUTED, never claimed; a second
      * instruction for a transfer whose first is merely slow is harmless: one claim wins, the other finds it claimed.
      */
@@ -215,7 +203,7 @@ public class TransferRouter {
                 select id from transfers where status = 'ACCEPTED'
                 and created_at < clock_timestamp() - make_interval(secs => ?) order by created_at limit 500""")
                 .param(sweepAfterSeconds).query(UUID.class).list();
-        stale.forEach(id -> eachInItsOwn.executeWithoutResult(status -> route(id)));
+        polled.apply(stale, this::route, id -> "Stale accepted transfer " + id);
         if (!stale.isEmpty()) {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**
- * The routing sweep's safety net for instructions: a transfer left ROUTED (its instruction not acted on) is
- * instructed again, and paid once.
+ * The routing sweep's safety net: transfers left ACCEPTED (their event not acted on) are routed, and a transfer left
+ * ROUTED (its instruction not acted on) is instructed again, and paid once.
  */
 class RoutingSweepTest extends HubTest {
 
@@ -31,6 +31,7 @@ class RoutingSweepTest extends HubTest {
 
     @AfterEach
     void releaseTheSweepTimer() throws Exception {
+        camel.getRouteController().startRoute("routing.transfer.decide");
         camel.getRouteController().startRoute("payout.spei.submit");
         camel.getRouteController().startRoute("routing.transfer.sweep");
     }
@@ -53,6 +54,28 @@ class RoutingSweepTest extends HubTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> status(id).equals("SETTLED"));
         assertThat(jdbc.sql("select count(*) from transfer_transitions where transfer_id = ?::uuid and to_status = 'SUBMITTED'")
                 .param(id).query(Long.class).single()).as("submitted once for two instructions").isEqualTo(1);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
+    void transfersLeftAcceptedAreRoutedTogetherOnceEach() throws Exception {
+        TestPartner partner = newPartner("100 BRL", "100 MXN");
+        camel.getRouteController().stopRoute("routing.transfer.decide"); // their accepted events are not acted on
+        String pix = createTransfer(partner, TransferFixtures.pix("3.00"));
+        String spei = createTransfer(partner, TransferFixtures.spei("4.00"));
+        String fresh = createTransfer(partner, TransferFixtures.pix("5.00"));
+        jdbc.sql("update transfers set created_at = created_at - interval '1 hour' where id in (?::uuid, ?::uuid)")
+                .params(pix, spei).update();
+
+        router.sweep();
+        router.sweep();
+
+        assertThat(status(fresh)).as("not stale yet").isEqualTo("ACCEPTED");
+        for (String id : new String[] {pix, spei}) {
+            assertThat(status(id)).isNotEqualTo("ACCEPTED");
+            assertThat(routedEvents(id)).as("routed once").isEqualTo(1);
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() -> status(pix).equals("SETTLED") && status(spei).equals("SETTLED"));
         LedgerInvariants.assertHold(jdbc);
     }
 
