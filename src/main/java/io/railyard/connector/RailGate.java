@@ -98,12 +98,10 @@ public class RailGate {
         JsonNode data = json.readTree(exchange.getIn().getBody(String.class)).path("data");
         UUID id = UUID.fromString(data.path("id").asText());
         boolean recheck = exchange.getIn().getHeader(RECHECK_HEADER) != null;
-        Transfer transfer = transfers.submit(id, rail, "submitted to " + rail).orElse(null);
+        Transfer transfer = transfers.submit(id, rail, "submitted to " + rail, recheckPolicy.nextAttemptAt("0"))
+                .orElse(null);
         boolean claimed = transfer != null;
-        if (claimed) {
-            jdbc.sql("update transfers set next_attempt_at = " + recheckPolicy.nextAttemptAt("0") + " where id = ?")
-                    .param(id).update();
-        } else if (recheck) { // asked again: one sent without a final answer, or a settled one watched for a return
+        if (!claimed && recheck) { // asked again: one sent without a final answer, or a settled one watched for a return
             transfer = transfers.find(id).filter(t -> rail.equals(t.rail())).orElse(null);
             claimed = transfer != null && (transfer.status() == TransferStatus.SUBMITTED
                     || transfer.status() == TransferStatus.SETTLED);

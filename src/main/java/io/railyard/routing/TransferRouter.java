@@ -194,9 +194,10 @@ public class TransferRouter {
      * The safety net, from the database, which is the source of truth: transfers still ACCEPTED a while after
      * acceptance (an event lost with an in-memory broker, a crash between consume and commit) are routed as a poll of
      * the consumer is ({@link PolledBatches#apply}: one that cannot be routed is logged and left to the next sweep, and
-     * holds back no other); transfers still ROUTED a while after routing get their instruction again. A consumer skips an event it failed on, so an
-     * instruction consumed while the database was unreachable left its transfer ROUTED, never claimed; a second
-     * instruction for a transfer whose first is merely slow is harmless: one claim wins, the other finds it claimed.
+     * holds back no other); transfers still ROUTED a while after routing get their instruction again. A consumer skips
+     * an event it failed on, so an instruction consumed while the database was unreachable left its transfer ROUTED,
+     * never claimed; a second instruction for a transfer whose first is merely slow is harmless: one claim wins, the
+     * other finds it claimed.
      */
     public int sweep() {
         List<UUID> stale = jdbc.sql("""

@@ -193,24 +193,29 @@ public class Transfers {
      */
     @Transactional
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
-        return move(id, ORIGINS.get(to), null, to, reason, changes, topic).orElseThrow(() ->
+        return move(id, ORIGINS.get(to), null, to, reason, changes, "", topic).orElseThrow(() ->
                 new IllegalTransitionException(id, require(id).status(), to));
     }
 
     /**
-     * Moves a transfer ROUTED to {@code rail} on to SUBMITTED, as {@link #transition} does; empty, and nothing changed,
-     * when it is not ROUTED to that rail (already submitted, cancelled, rerouted, or unknown). A connector's claim in
-     * one round trip: it needs to read the transfer only when this finds nothing to move.
+     * Moves a transfer ROUTED to {@code rail} on to SUBMITTED, as {@link #transition} does, and sets when to ask the
+     * rail about it if no answer comes ({@code recheckAt}, an SQL expression: {@code RecheckPolicy#nextAttemptAt});
+     * empty, and nothing changed, when it is not ROUTED to that rail (already submitted, cancelled, rerouted, or
+     * unknown). A connector's claim in one statement: it needs to read the transfer only when this finds nothing to
+     * move.
      */
     @Transactional
-    public Optional<Transfer> submit(UUID id, String rail, String reason) {
+    public Optional<Transfer> submit(UUID id, String rail, String reason, String recheckAt) {
         return move(id, new String[] {TransferStatus.ROUTED.name()}, rail, TransferStatus.SUBMITTED, reason,
-                Changes.NONE, null);
+                Changes.NONE, ", next_attempt_at = " + recheckAt, null);
     }
 
-    /** The move from one of {@code from}, on {@code rail} unless that is null; empty when the row is not there. */
+    /**
+     * The move from one of {@code from}, on {@code rail} unless that is null, with {@code alsoSet} (SQL: more columns
+     * set, or empty); empty when nothing moved (no such transfer, or not where the move may start).
+     */
     private Optional<Transfer> move(UUID id, String[] from, String rail, TransferStatus to, String reason,
-            Changes changes, String topic) {
+            Changes changes, String alsoSet, String topic) {
         // one round trip: the row locked, moved if it is where the move may start, its history row written, and the
         // row as it is now
         Optional<Transfer> updated = jdbc.sql("""
@@ -221,13 +226,13 @@ public class Transfers {
                         rail = coalesce(?, rail), fallback_rail = coalesce(?, fallback_rail),
                         routing_reason = coalesce(?, routing_reason), rail_reference = coalesce(?, rail_reference),
                         failure_code = coalesce(?, failure_code), failure_reason = coalesce(?, failure_reason),
-                        release_at = ?
+                        release_at = ?%s
                     from current where t.id = current.id and current.status = any(?)
                     returning t.*, current.status as from_status),
                 logged as (
                     insert into transfer_transitions (transfer_id, from_status, to_status, reason)
                     select id, from_status, status, ? from moved)
-                select * from moved""")
+                select * from moved""".formatted(alsoSet))
                 .params(id, rail, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
                         changes.railReference(), changes.failureCode(), changes.failureReason(),
                         changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), from, reason)
