@@ -35,7 +35,13 @@ public class Outbox {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public UUID append(String topic, String key, String type, Object data) {
-        return appendAll(List.of(new Event(topic, key, type, data))).get(0);
+        UUID id = UUID.randomUUID();
+        // one event (every transition's): plain parameters, no arrays to build and bind
+        jdbc.sql("""
+                insert into outbox_events (event_id, topic, event_key, event_type, payload)
+                values (?, ?, ?, ?, ?::json)""")
+                .params(id, topic, key, type, envelope(id, type, Instant.now().toString(), data)).update();
+        return id;
     }
 
     /** Appends events in one statement, in this order (a batch's {@code transfer.accepted} events); their ids. */
@@ -46,12 +52,7 @@ public class Outbox {
         String createdAt = Instant.now().toString();
         for (int i = 0; i < ids.length; i++) {
             ids[i] = UUID.randomUUID();
-            Map<String, Object> envelope = new LinkedHashMap<>();
-            envelope.put("id", ids[i]);
-            envelope.put("type", events.get(i).type());
-            envelope.put("created_at", createdAt);
-            envelope.put("data", events.get(i).data());
-            payloads[i] = serialise(envelope);
+            payloads[i] = envelope(ids[i], events.get(i).type(), createdAt, events.get(i).data());
         }
         jdbc.sql("""
                 insert into outbox_events (event_id, topic, event_key, event_type, payload)
@@ -70,7 +71,13 @@ public class Outbox {
     public record Event(String topic, String key, String type, Object data) {
     }
 
-    private String serialise(Object envelope) {
+    /** The event as consumers read it: its id, type, time and data. */
+    private String envelope(UUID id, String type, String createdAt, Object data) {
+        Map<String, Object> envelope = new LinkedHashMap<>();
+        envelope.put("id", id);
+        envelope.put("type", type);
+        envelope.put("created_at", createdAt);
+        envelope.put("data", data);
         try {
             return json.writeValueAsString(envelope);
         } catch (JsonProcessingException e) {
