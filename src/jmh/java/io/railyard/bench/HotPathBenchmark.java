@@ -141,7 +141,7 @@ public class HotPathBenchmark {
             SingleConnectionDataSource dataSource = new SingleConnectionDataSource(
                     postgres.getJdbcUrl("postgres", "postgres"), true);
             JdbcTemplate template = new JdbcTemplate(dataSource);
-            Ledger ledger = new Ledger(JdbcClient.create(template), new JdbcTransactionManager(dataSource));
+            Ledger ledger = new Ledger(JdbcClient.create(template), template, new JdbcTransactionManager(dataSource));
             for (CurrencyCode currency : CurrencyCode.values()) {
                 ledger.post(EntryRequest.move("deposit", "bench-" + currency, AccountKey.house(currency,
                         AccountKind.FUNDING), AccountKey.partner(partner.toString(), currency, AccountKind.AVAILABLE),

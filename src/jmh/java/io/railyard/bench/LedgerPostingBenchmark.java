@@ -127,7 +127,7 @@ public class LedgerPostingBenchmark {
 
             JdbcTemplate template = new JdbcTemplate(dataSource);
             JdbcTransactionManager transactionManager = new JdbcTransactionManager(dataSource);
-            ledger = new Ledger(JdbcClient.create(template), transactionManager);
+            ledger = new Ledger(JdbcClient.create(template), template, transactionManager);
             transactions = new TransactionTemplate(transactionManager);
 
             System.out.println("# " + Instant.now() + " bench database: " + describe(template)

@@ -80,7 +80,7 @@ public final class ReconciliationBench {
                             new ReconciliationSettings.Rule("amount-date", 0, Duration.ofMinutes(10), false, false)),
                     Map.of());
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
-                    settings, null, new Discrepancies(jdbc, new Ledger(jdbc, transactions), json),
+                    settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, transactions), json),
                     new Outbox(jdbc, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
             boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
             for (boolean dryRun : runs) {

@@ -17,6 +17,8 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.PreparedStatementCallback;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -32,13 +34,21 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Service
 public class Ledger {
 
+    private static final String ENTER_AND_LOCK = """
+            insert into journal_entries (id, kind, reference, description)
+            select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[])
+            on conflict (kind, reference) do nothing returning id;
+            select id, balance_minor, allow_negative from ledger_accounts where id = any(?) order by id for update""";
+
     private final JdbcClient jdbc;
+    private final JdbcTemplate jdbcTemplate;
     private final TransactionTemplate createAccounts;
     /** Accounts known to exist (committed): their identity never changes, so this cache is never stale. */
     private final Map<AccountKey, UUID> known = new ConcurrentHashMap<>();
 
-    public Ledger(JdbcClient jdbc, PlatformTransactionManager transactions) {
+    public Ledger(JdbcClient jdbc, JdbcTemplate jdbcTemplate, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.jdbcTemplate = jdbcTemplate;
         this.createAccounts = new TransactionTemplate(transactions);
         this.createAccounts.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
@@ -61,22 +71,10 @@ public class Ledger {
     public List<Posted> postAll(List<EntryRequest> requests) {
         List<SortedMap<AccountKey, Long>> changes = requests.stream().map(Ledger::validate).toList();
         UUID[] ids = requests.stream().map(r -> UUID.randomUUID()).toArray(UUID[]::new);
-        Set<UUID> created = new HashSet<>();
-        jdbc.sql("""
-                insert into journal_entries (id, kind, reference, description)
-                select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[])
-                on conflict (kind, reference) do nothing returning id""")
-                .params(ids, requests.stream().map(EntryRequest::kind).toArray(String[]::new),
-                        requests.stream().map(EntryRequest::reference).toArray(String[]::new),
-                        requests.stream().map(EntryRequest::description).toArray(String[]::new))
-                .query(UUID.class).list().forEach(created::add);
         Set<AccountKey> touched = new TreeSet<>();
-        for (int i = 0; i < requests.size(); i++) {
-            if (created.contains(ids[i])) {
-                touched.addAll(changes.get(i).keySet());
-            }
-        }
-        Map<AccountKey, LockedAccount> accounts = touched.isEmpty() ? Map.of() : lock(touched);
+        changes.forEach(change -> touched.addAll(change.keySet()));
+        Set<UUID> created = new HashSet<>();
+        Map<AccountKey, LockedAccount> accounts = enterAndLock(requests, ids, ensureExist(touched), created);
         Map<AccountKey, Long> balances = new TreeMap<>();
         accounts.forEach((key, account) -> balances.put(key, account.balanceMinor()));
         List<UUID> entryIds = new ArrayList<>();
@@ -106,6 +104,9 @@ public class Ledger {
         }
         List<AccountKey> moved = balances.keySet().stream()
                 .filter(key -> balances.get(key) != accounts.get(key).balanceMinor()).toList();
+        if (entryIds.isEmpty()) {
+            return posted; // every entry was posted before: nothing moves
+        }
         // One statement, one round trip: the postings, then the balances they move. A posting is dated by its entry
         // (balanceAt sums postings by time): the join reads what the insert above returned.
         jdbc.sql("""
@@ -201,19 +202,39 @@ public class Ledger {
         return changes;
     }
 
-    /** Locks the accounts in id order: every transaction takes its locks in one order, so none waits in a cycle. */
-    private Map<AccountKey, LockedAccount> lock(Set<AccountKey> keys) {
+    /**
+     * Inserts the entries not posted before (their ids into {@code created}) and locks every account they may move, in
+     * id order: every transaction takes its locks in one order, so none waits in a cycle. Two statements in one round
+     * trip; an entry found posted before has its accounts locked too, harmlessly, as they are known before the insert
+     * answers.
+     */
+    private Map<AccountKey, LockedAccount> enterAndLock(List<EntryRequest> requests, UUID[] ids,
+            Map<AccountKey, UUID> accountIds, Set<UUID> created) {
         Map<UUID, AccountKey> byId = new HashMap<>();
-        ensureExist(keys).forEach((key, id) -> byId.put(id, key));
-        Map<AccountKey, LockedAccount> locked = new HashMap<>();
-        jdbc.sql("select id, balance_minor, allow_negative from ledger_accounts where id = any(?) order by id for update")
-                .param(byId.keySet().toArray(UUID[]::new))
-                .query(rs -> {
+        accountIds.forEach((key, id) -> byId.put(id, key));
+        return jdbcTemplate.execute(ENTER_AND_LOCK, (PreparedStatementCallback<Map<AccountKey, LockedAccount>>) sql -> {
+            sql.setObject(1, ids);
+            sql.setObject(2, requests.stream().map(EntryRequest::kind).toArray(String[]::new));
+            sql.setObject(3, requests.stream().map(EntryRequest::reference).toArray(String[]::new));
+            sql.setObject(4, requests.stream().map(EntryRequest::description).toArray(String[]::new));
+            sql.setObject(5, byId.keySet().toArray(UUID[]::new));
+            sql.execute();
+            try (ResultSet entries = sql.getResultSet()) {
+                while (entries.next()) {
+                    created.add(entries.getObject(1, UUID.class));
+                }
+            }
+            sql.getMoreResults();
+            Map<AccountKey, LockedAccount> locked = new HashMap<>();
+            try (ResultSet rs = sql.getResultSet()) {
+                while (rs.next()) {
                     UUID id = rs.getObject("id", UUID.class);
                     locked.put(byId.get(id), new LockedAccount(id, rs.getLong("balance_minor"),
                             rs.getBoolean("allow_negative")));
-                });
-        return locked;
+                }
+            }
+            return locked;
+        });
     }
 
     /**
