@@ -1,21 +1,33 @@
 package io.railyard.partner;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Partners and their API keys. A key is {@code ryk_} + 32 random bytes (base64url): far too much entropy to guess, so a
  * fast SHA-256 is the right hash (a slow password hash would only slow every request). The plain key is returned once.
+ *
+ * <p>A key just found active is remembered for {@code railyard.partners.active-key-ttl}, so a partner's stream of
+ * requests does not cost a database round trip each. Revoking a key forgets it on this hub when the revocation commits; another hub of the
+ * cluster stops accepting it when its memory of the key expires. Unknown and revoked keys are never remembered: a
+ * guess always reaches the database.
  */
 @Service
 public class Partners {
@@ -24,9 +36,12 @@ public class Partners {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final JdbcClient jdbc;
+    /** Active keys by the hex of their hash. */
+    private final Cache<String, PartnerPrincipal> active;
 
-    public Partners(JdbcClient jdbc) {
+    public Partners(JdbcClient jdbc, @Value("${railyard.partners.active-key-ttl:PT5S}") Duration activeKeyTtl) {
         this.jdbc = jdbc;
+        this.active = Caffeine.newBuilder().expireAfterWrite(activeKeyTtl).maximumSize(100_000).build();
     }
 
     @Transactional
@@ -77,6 +92,12 @@ public class Partners {
     /** Revokes a key of the partner; returns false when the partner has no such active key. */
     @Transactional
     public boolean revokeKey(UUID partnerId, UUID keyId) {
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                active.asMap().values().removeIf(principal -> principal.keyId().equals(keyId));
+            }
+        });
         return jdbc.sql("update api_keys set revoked_at = now() where id = ? and partner_id = ? and revoked_at is null")
                 .params(keyId, partnerId).update() == 1;
     }
@@ -100,13 +121,21 @@ public class Partners {
         if (plainKey == null || !plainKey.startsWith(KEY_PREFIX)) {
             return Optional.empty();
         }
-        return jdbc.sql("""
+        byte[] hash = hash(plainKey);
+        String hex = HexFormat.of().formatHex(hash);
+        PartnerPrincipal remembered = active.getIfPresent(hex);
+        if (remembered != null) {
+            return Optional.of(remembered);
+        }
+        Optional<PartnerPrincipal> found = jdbc.sql("""
                 select k.id as key_id, p.id as partner_id, p.name from api_keys k join partners p on p.id = k.partner_id
                 where k.key_hash = ? and k.revoked_at is null""")
-                .param(hash(plainKey))
+                .param(hash)
                 .query((rs, n) -> new PartnerPrincipal(rs.getObject("partner_id", UUID.class), rs.getString("name"),
                         rs.getObject("key_id", UUID.class)))
                 .optional();
+        found.ifPresent(principal -> active.put(hex, principal));
+        return found;
     }
 
     static byte[] hash(String plainKey) {

@@ -1,8 +1,10 @@
 package io.railyard.partner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.railyard.HubTest;
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +37,31 @@ class AuthTest extends HubTest {
         assertThat(revoked.status()).isEqualTo(204);
 
         assertThat(call("GET", "/v1/accounts").as(partner).send().status()).isEqualTo(401);
+    }
+
+    @Test
+    void aKeyRevokedByAnotherHubIsRefusedOnceThisHubsMemoryOfItExpires() {
+        TestPartner partner = newPartner("1 USD");
+        assertThat(call("GET", "/v1/accounts").as(partner).send().status()).isEqualTo(200);
+        UUID keyId = partners.keys(partner.id()).get(0).id();
+
+        // another hub revokes it: this hub's database row changes, its memory does not
+        jdbc.sql("update api_keys set revoked_at = now() where id = ?").param(keyId).update();
+        assertThat(partners.authenticate(partner.key())).as("remembered for active-key-ttl (5 s)").isPresent();
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(call("GET", "/v1/accounts").as(partner).send().status()).isEqualTo(401));
+    }
+
+    @Test
+    void aRefusedKeyIsNotRemembered() {
+        TestPartner partner = newPartner("1 USD");
+        UUID keyId = partners.keys(partner.id()).get(0).id();
+        jdbc.sql("update api_keys set revoked_at = now() where id = ?").param(keyId).update();
+        assertThat(partners.authenticate(partner.key())).isEmpty();
+
+        jdbc.sql("update api_keys set revoked_at = null where id = ?").param(keyId).update();
+        assertThat(partners.authenticate(partner.key())).as("a refusal is not remembered").isPresent();
     }
 
     @Test
