@@ -8,6 +8,7 @@ import io.railyard.api.ApiProblem;
 import io.railyard.api.Problem;
 import io.railyard.api.WriteAdmission;
 import io.railyard.ledger.LedgerException;
+import io.railyard.outbox.Outbox;
 import io.railyard.partner.Tenancy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -60,12 +61,14 @@ public class Idempotency {
     private final Duration retention;
     private final ApiErrors apiErrors;
     private final WriteAdmission admission;
+    private final Outbox outbox;
 
     public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json,
-            ApiErrors apiErrors, WriteAdmission admission,
+            ApiErrors apiErrors, WriteAdmission admission, Outbox outbox,
             @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
         this.admission = admission;
+        this.outbox = outbox;
         this.jdbcTemplate = jdbcTemplate;
         this.apiErrors = apiErrors;
         this.tx = tx;
@@ -168,11 +171,12 @@ public class Idempotency {
     }
 
     /**
-     * Rolls the refused write back to the claim's savepoint, and clears the rollback-only mark its exception left on
+     * Rolls the refused write back to the claim's savepoint, with the events it appended, and clears the rollback-only mark its exception left on
      * the transaction, as Spring's own savepoints do ({@code JdbcTransactionObjectSupport.rollbackToSavepoint}).
      */
     private void undoWrite() {
         jdbc.sql("rollback to savepoint " + SAVEPOINT).update();
+        outbox.discardPending();
         ((ConnectionHolder) TransactionSynchronizationManager.getResource(jdbcTemplate.getDataSource()))
                 .resetRollbackOnly();
     }

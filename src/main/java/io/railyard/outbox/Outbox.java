@@ -3,6 +3,7 @@ package io.railyard.outbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,10 +12,15 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Appends events to the transactional outbox. It must run inside the transaction of the state change it announces:
  * both commit or neither does, and the relay publishes what committed.
+ *
+ * <p>A transaction's events are written together, in the order they were appended, by one statement just before it
+ * commits: a stage applying a poll of many records in one transaction writes all their events in one round trip.
  */
 @Component
 public class Outbox {
@@ -36,39 +42,81 @@ public class Outbox {
     @Transactional(propagation = Propagation.MANDATORY)
     public UUID append(String topic, String key, String type, Object data) {
         UUID id = UUID.randomUUID();
-        // one event (every transition's): plain parameters, no arrays to build and bind
-        jdbc.sql("""
-                insert into outbox_events (event_id, topic, event_key, event_type, payload)
-                values (?, ?, ?, ?, ?::json)""")
-                .params(id, topic, key, type, envelope(id, type, Instant.now().toString(), data)).update();
+        pending().add(new Row(id, topic, key, type, envelope(id, type, Instant.now().toString(), data)));
         return id;
     }
 
-    /** Appends events in one statement, in this order (a batch's {@code transfer.accepted} events); their ids. */
+    /** Appends events in this order (a batch's {@code transfer.accepted} events); their ids. */
     @Transactional(propagation = Propagation.MANDATORY)
     public List<UUID> appendAll(List<Event> events) {
-        UUID[] ids = new UUID[events.size()];
-        String[] payloads = new String[events.size()];
         String createdAt = Instant.now().toString();
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = UUID.randomUUID();
-            payloads[i] = envelope(ids[i], events.get(i).type(), createdAt, events.get(i).data());
+        List<Row> pending = pending();
+        List<UUID> ids = new ArrayList<>(events.size());
+        for (Event event : events) {
+            UUID id = UUID.randomUUID();
+            pending.add(new Row(id, event.topic(), event.key(), event.type(),
+                    envelope(id, event.type(), createdAt, event.data())));
+            ids.add(id);
         }
-        jdbc.sql("""
-                insert into outbox_events (event_id, topic, event_key, event_type, payload)
-                select e.id, e.topic, e.event_key, e.event_type, e.payload::json
-                from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
-                    as e(id, topic, event_key, event_type, payload, n)
-                order by e.n""")
-                .params(ids, events.stream().map(Event::topic).toArray(String[]::new),
-                        events.stream().map(Event::key).toArray(String[]::new),
-                        events.stream().map(Event::type).toArray(String[]::new), payloads)
-                .update();
-        return List.of(ids);
+        return ids;
+    }
+
+    /**
+     * Forgets the events appended so far in this transaction: its writes were rolled back to a savepoint taken before
+     * the first of them ({@code Idempotency}'s refused write).
+     */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void discardPending() {
+        pending().clear();
     }
 
     /** An event to append: see {@link #append}. */
     public record Event(String topic, String key, String type, Object data) {
+    }
+
+    private record Row(UUID id, String topic, String key, String type, String payload) {
+    }
+
+    /** The events the current transaction has appended: held by its synchronization, which writes them. */
+    private List<Row> pending() {
+        for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
+            if (synchronization instanceof Pending pending) {
+                if (pending.written) {
+                    throw new IllegalStateException("an event appended after its transaction's events were written");
+                }
+                return pending.rows;
+            }
+        }
+        Pending pending = new Pending();
+        TransactionSynchronizationManager.registerSynchronization(pending);
+        return pending.rows;
+    }
+
+    /** A transaction's events, written just before it commits (an inner REQUIRES_NEW transaction has its own). */
+    private final class Pending implements TransactionSynchronization {
+
+        private final List<Row> rows = new ArrayList<>();
+        private boolean written;
+
+        @Override
+        public void beforeCommit(boolean readOnly) {
+            written = true;
+            if (rows.isEmpty()) {
+                return;
+            }
+            jdbc.sql("""
+                    insert into outbox_events (event_id, topic, event_key, event_type, payload)
+                    select e.id, e.topic, e.event_key, e.event_type, e.payload::json
+                    from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
+                        as e(id, topic, event_key, event_type, payload, n)
+                    order by e.n""")
+                    .params(rows.stream().map(Row::id).toArray(UUID[]::new),
+                            rows.stream().map(Row::topic).toArray(String[]::new),
+                            rows.stream().map(Row::key).toArray(String[]::new),
+                            rows.stream().map(Row::type).toArray(String[]::new),
+                            rows.stream().map(Row::payload).toArray(String[]::new))
+                    .update();
+        }
     }
 
     /** The event as consumers read it: its id, type, time and data. */

@@ -7,6 +7,7 @@ import io.railyard.HubTest;
 import io.railyard.KafkaProbe;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 class OutboxRelayTest extends HubTest {
@@ -59,6 +61,39 @@ class OutboxRelayTest extends HubTest {
         });
         assertThat(jdbc.sql("select count(*) from outbox_events where event_id = ?").param(id[0])
                 .query(Long.class).single()).isZero();
+    }
+
+    @Test
+    void aTransactionsEventsAreWrittenTogetherAtItsCommitInTheOrderAppended() {
+        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
+        List<UUID> ids = new ArrayList<>();
+        tx.executeWithoutResult(status -> {
+            ids.add(outbox.append(topic, "k", "test.first", Map.of()));
+            ids.addAll(outbox.appendAll(List.of(new Outbox.Event(topic, "k", "test.second", Map.of()),
+                    new Outbox.Event(topic, "k", "test.third", Map.of()))));
+            ids.add(outbox.append(topic, "k", "test.fourth", Map.of()));
+            assertThat(eventsOn(topic)).as("nothing written before the commit").isEmpty();
+        });
+        assertThat(eventsOn(topic)).containsExactlyElementsOf(ids);
+    }
+
+    @Test
+    void anInnerTransactionWritesItsOwnEventsWhateverTheOuterOneDoes() {
+        String topic = "railyard.test.outbox-" + UUID.randomUUID() + ".v1";
+        TransactionTemplate inner = new TransactionTemplate(tx.getTransactionManager());
+        inner.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        UUID[] innerId = new UUID[1];
+        tx.executeWithoutResult(status -> {
+            outbox.append(topic, "k", "test.outer", Map.of());
+            innerId[0] = inner.execute(innerStatus -> outbox.append(topic, "k", "test.inner", Map.of()));
+            status.setRollbackOnly();
+        });
+        assertThat(eventsOn(topic)).containsExactly(innerId[0]);
+    }
+
+    private List<UUID> eventsOn(String topic) {
+        return jdbc.sql("select event_id from outbox_events where topic = ? order by id").param(topic)
+                .query(UUID.class).list();
     }
 
     @Test

@@ -80,11 +80,18 @@ class TransferApiTest extends HubTest {
     @Test
     void insufficientFundsIs422AndHoldsNothing() {
         TestPartner partner = newPartner("10 MXN");
+        long events = eventsNaming(partner);
         Reply reply = send(partner, TransferFixtures.spei("10.01"));
         assertThat(reply.status()).isEqualTo(422);
         assertThat(reply.json().get("code").asText()).isEqualTo("insufficient_funds");
         assertThat(ledger.balance(partner.account(CurrencyCode.MXN, AccountKind.AVAILABLE))).isEqualTo(1000);
         assertThat(transfersOf(partner)).isZero();
+        assertThat(eventsNaming(partner)).as("the refused transfer's accepted event is undone with it").isEqualTo(events);
+    }
+
+    private long eventsNaming(TestPartner partner) {
+        return jdbc.sql("select count(*) from outbox_events where strpos(payload::text, ?) > 0")
+                .param(partner.id().toString()).query(Long.class).single();
     }
 
     @Test
