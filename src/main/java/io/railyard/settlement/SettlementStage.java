@@ -149,12 +149,13 @@ public class SettlementStage {
                             ? result.get("rail_details").toString() : null);
             return;
         }
-        jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
-                .params(railStatus, reference, id).update();
         String returned = text(result, "returned_amount");
+        if (!"SETTLED".equals(outcome) || returned != null) {
+            noteRailStatus(transfer, railStatus, reference); // a settling transfer's own move notes it
+        }
         if (returned != null && "SETTLED".equals(outcome)) {
             if (transfer.status() == TransferStatus.SUBMITTED) { // settled, and part already came back
-                settle(transfer, reference, result.hasNonNull("settlement_batch_id"), post);
+                settle(transfer, railStatus, reference, result.hasNonNull("settlement_batch_id"), post);
                 transfer = transfers.require(id);
             }
             if (transfer.status() == TransferStatus.SETTLED) {
@@ -164,7 +165,7 @@ public class SettlementStage {
             return;
         }
         switch (outcome) {
-            case "SETTLED" -> settle(transfer, reference, result.hasNonNull("settlement_batch_id"), post);
+            case "SETTLED" -> settle(transfer, railStatus, reference, result.hasNonNull("settlement_batch_id"), post);
             case "FAILED" -> fail(transfer, text(result, "failure_code"), text(result, "failure_reason"), reference,
                     post);
             case "RETURNED" -> giveBack(transfer, railStatus, reference, text(result, "failure_code"),
@@ -186,26 +187,27 @@ public class SettlementStage {
                 .update() == 1;
     }
 
-    private void settle(Transfer transfer, String reference, boolean batched, Consumer<EntryRequest> post) {
+    private void settle(Transfer transfer, String railStatus, String reference, boolean batched,
+            Consumer<EntryRequest> post) {
         if (!transfer.status().canMoveTo(TransferStatus.SETTLED)) {
             log.warn("Transfer {} is {}: a SETTLED result from {} is not applied", transfer.id(), transfer.status(),
                     transfer.rail());
+            noteRailStatus(transfer, railStatus, reference);
             flag(transfer);
             return;
         }
-        transfers.transition(transfer.id(), TransferStatus.SETTLED, "settled on " + transfer.rail(),
-                new Transfers.Changes(null, null, null, reference, null, null, null), null);
         // a rail that can return a settled payout is watched for a late return (RailGate asks it again, with backoff);
         // not a line of a settlement batch: asking again per transfer would be a payout of its own (its batch is
         // watched instead, SettlementBatches#dueForReturnWatch)
         boolean watch = !batched && watchFor.compareTo(Duration.ZERO) > 0 && connectors.returns(transfer.rail());
-        jdbc.sql("""
-                update transfers set settled_at = clock_timestamp(),
-                    next_attempt_at = case when ? then clock_timestamp() + make_interval(secs => ?) end,
-                    return_watch_until = case when ? then clock_timestamp() + make_interval(secs => ?) end
-                where id = ?""").params(watch, watchInterval.toMillis() / 1000.0, watch, watchFor.toMillis() / 1000.0,
-                        transfer.id()).update();
+        transfers.settle(transfer.id(), "settled on " + transfer.rail(), railStatus, reference, watchInterval,
+                watch ? watchFor : null);
         post.accept(TransferEntries.settlement("transfer.settle", transfer));
+    }
+
+    private void noteRailStatus(Transfer transfer, String railStatus, String reference) {
+        jdbc.sql("update transfers set rail_status = ?, rail_reference = coalesce(?, rail_reference) where id = ?")
+                .params(railStatus, reference, transfer.id()).update();
     }
 
     private void fail(Transfer transfer, String code, String reason, String reference, Consumer<EntryRequest> post) {

@@ -15,6 +15,7 @@ import io.railyard.outbox.Outbox;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -193,7 +194,7 @@ public class Transfers {
      */
     @Transactional
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
-        return move(id, ORIGINS.get(to), null, to, reason, changes, "", topic).orElseThrow(() ->
+        return move(id, ORIGINS.get(to), null, to, reason, changes, "", List.of(), topic).orElseThrow(() ->
                 new IllegalTransitionException(id, require(id).status(), to));
     }
 
@@ -207,15 +208,45 @@ public class Transfers {
     @Transactional
     public Optional<Transfer> submit(UUID id, String rail, String reason, String recheckAt) {
         return move(id, new String[] {TransferStatus.ROUTED.name()}, rail, TransferStatus.SUBMITTED, reason,
-                Changes.NONE, ", next_attempt_at = " + recheckAt, null);
+                Changes.NONE, ", next_attempt_at = " + recheckAt, List.of(), null);
+    }
+
+    /**
+     * Moves a transfer to SETTLED as {@link #transition} does, in the same statement noting when, the rail's status
+     * and reference, and, when {@code watchFor} is given, that the rail is to be asked about a late return after
+     * {@code watchInterval}, until {@code watchFor} has passed (else no question is scheduled).
+     */
+    @Transactional
+    public Transfer settle(UUID id, String reason, String railStatus, String railReference, Duration watchInterval,
+            Duration watchFor) {
+        boolean watch = watchFor != null;
+        return move(id, ORIGINS.get(TransferStatus.SETTLED), null, TransferStatus.SETTLED, reason,
+                new Changes(null, null, null, railReference, null, null, null), """
+                        , rail_status = ?, settled_at = clock_timestamp(),
+                        next_attempt_at = case when ? then clock_timestamp() + make_interval(secs => ?) end,
+                        return_watch_until = case when ? then clock_timestamp() + make_interval(secs => ?) end""",
+                Arrays.asList(railStatus, watch, seconds(watchInterval), watch,
+                        seconds(watch ? watchFor : Duration.ZERO)), null)
+                .orElseThrow(() -> new IllegalTransitionException(id, require(id).status(), TransferStatus.SETTLED));
+    }
+
+    private static double seconds(Duration duration) {
+        return duration.toMillis() / 1000.0;
     }
 
     /**
      * The move from one of {@code from}, on {@code rail} unless that is null, with {@code alsoSet} (SQL: more columns
-     * set, or empty); empty when nothing moved (no such transfer, or not where the move may start).
+     * set, with {@code alsoParams} for its parameters, or empty); empty when nothing moved (no such transfer, or not
+     * where the move may start).
      */
     private Optional<Transfer> move(UUID id, String[] from, String rail, TransferStatus to, String reason,
-            Changes changes, String alsoSet, String topic) {
+            Changes changes, String alsoSet, List<Object> alsoParams, String topic) {
+        List<Object> params = new ArrayList<>(Arrays.asList(id, rail, to.name(), changes.rail(),
+                changes.fallbackRail(), changes.routingReason(), changes.railReference(), changes.failureCode(),
+                changes.failureReason(), changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt())));
+        params.addAll(alsoParams);
+        params.add(from);
+        params.add(reason);
         // one round trip: the row locked, moved if it is where the move may start, its history row written, and the
         // row as it is now
         Optional<Transfer> updated = jdbc.sql("""
@@ -233,10 +264,7 @@ public class Transfers {
                     insert into transfer_transitions (transfer_id, from_status, to_status, reason)
                     select id, from_status, status, ? from moved)
                 select * from moved""".formatted(alsoSet))
-                .params(id, rail, to.name(), changes.rail(), changes.fallbackRail(), changes.routingReason(),
-                        changes.railReference(), changes.failureCode(), changes.failureReason(),
-                        changes.releaseAt() == null ? null : Timestamp.from(changes.releaseAt()), from, reason)
-                .query(this::map).optional();
+                .params(params).query(this::map).optional();
         updated.ifPresent(transfer -> outbox.append(topic == null ? EVENTS_TOPIC : topic, id.toString(),
                 "transfer." + to.name().toLowerCase(), TransferViews.of(transfer)));
         return updated;

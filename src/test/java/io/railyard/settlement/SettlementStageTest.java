@@ -65,6 +65,9 @@ class SettlementStageTest extends HubTest {
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.SETTLED);
         assertThat(transfers.require(transfer.id()).railReference()).isEqualTo("E99999999202611251200abcdefghijk");
+        assertThat(railStatus(transfer)).isEqualTo("CONCLUIDA");
+        assertThat(jdbc.sql("select settled_at is not null from transfers where id = ?").param(transfer.id())
+                .query(Boolean.class).single()).isTrue();
         assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(6000);
         assertThat(entries(transfer, "transfer.settle")).isEqualTo(1);
@@ -145,6 +148,7 @@ class SettlementStageTest extends HubTest {
 
         assertThat(transfers.require(transfer.id()).status()).isEqualTo(TransferStatus.FAILED);
         assertThat(entries(transfer, "transfer.settle")).isZero();
+        assertThat(railStatus(transfer)).as("what the rail said is noted all the same").isEqualTo("CONCLUIDA");
         assertThat(jdbc.sql("select needs_review from transfers where id = ?").param(transfer.id())
                 .query(Boolean.class).single()).isTrue();
     }
@@ -239,6 +243,11 @@ class SettlementStageTest extends HubTest {
         return "{\"result_id\":\"" + transfer.rail() + ":" + transfer.id() + ":" + outcome + "\",\"transfer_id\":\""
                 + transfer.id() + "\",\"rail\":\"" + transfer.rail() + "\",\"outcome\":\"" + outcome
                 + "\",\"rail_status\":\"" + railStatus + "\",\"rail_reference\":\"E99999999202611251200abcdefghijk\"}";
+    }
+
+    private String railStatus(Transfer transfer) {
+        return jdbc.sql("select rail_status from transfers where id = ?").param(transfer.id()).query(String.class)
+                .single();
     }
 
     /** The events written for the transfer (the outbox keys them by its id). */
