@@ -14,10 +14,12 @@ import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -98,11 +100,27 @@ public class TransferRouter {
                 log.error("A transfer.accepted event naming no transfer was skipped: {}", e.getMessage());
             }
         }
-        polled.apply(accepted, this::route, id -> "Accepted transfer " + id);
+        polled.apply(accepted, routingOnePoll(), id -> "Accepted transfer " + id);
+    }
+
+    /**
+     * Routes the transfers of one poll, looking at each rail's window once for the whole poll: its state includes the
+     * ops override, a database read, the same for every transfer of the poll.
+     */
+    private BiConsumer<UUID, Consumer<EntryRequest>> routingOnePoll() {
+        Map<String, SettlementWindows.State> seen = new HashMap<>();
+        WindowOf windowOf = (rail, currency) -> seen.computeIfAbsent(rail + "/" + currency,
+                key -> windows.now(rail, currency));
+        return (transferId, post) -> route(transferId, post, windowOf);
+    }
+
+    /** A rail's settlement window for a currency, now. */
+    private interface WindowOf {
+        SettlementWindows.State now(String rail, String currency);
     }
 
     /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
-    private Optional<Transfer> route(UUID transferId, Consumer<EntryRequest> post) {
+    private Optional<Transfer> route(UUID transferId, Consumer<EntryRequest> post, WindowOf windowOf) {
         // locked: the consumer and the routing sweep may route one transfer at once; the second waits, then sees it routed
         Transfer transfer = transfers.lock(transferId).orElse(null);
         if (transfer == null || transfer.status() != TransferStatus.ACCEPTED) {
@@ -119,7 +137,7 @@ public class TransferRouter {
             return Optional.of(failed);
         }
         RoutingTable.Decision route = decision.get();
-        return Optional.of(dispatch(transfer, route.rail(), route.fallback(), route.reason()));
+        return Optional.of(dispatch(transfer, route.rail(), route.fallback(), route.reason(), windowOf));
     }
 
     /**
@@ -128,13 +146,13 @@ public class TransferRouter {
      */
     @Transactional
     public Transfer reroute(Transfer transfer, String fallback, String reason) {
-        return dispatch(transfer, fallback, null, reason);
+        return dispatch(transfer, fallback, null, reason, windows::now);
     }
 
     /** ROUTED to {@code rail}, instructed now (one by one, or in its settlement batch) or QUEUED until its window opens. */
-    private Transfer dispatch(Transfer transfer, String rail, String fallback, String reason) {
+    private Transfer dispatch(Transfer transfer, String rail, String fallback, String reason, WindowOf windowOf) {
         Transfers.Changes routed = new Transfers.Changes(rail, fallback, reason, null, null, null, null);
-        SettlementWindows.State window = windows.now(rail, transfer.destinationCurrency().name());
+        SettlementWindows.State window = windowOf.now(rail, transfer.destinationCurrency().name());
         if (window.open()) {
             String topic = topicFor(rail, transfer.destinationCurrency().name());
             String why = topic.equals(BATCH_ITEMS_TOPIC)
@@ -204,7 +222,7 @@ public class TransferRouter {
                 select id from transfers where status = 'ACCEPTED'
                 and created_at < clock_timestamp() - make_interval(secs => ?) order by created_at limit 500""")
                 .param(sweepAfterSeconds).query(UUID.class).list();
-        polled.apply(stale, this::route, id -> "Stale accepted transfer " + id);
+        polled.apply(stale, routingOnePoll(), id -> "Stale accepted transfer " + id);
         if (!stale.isEmpty()) {
             log.warn("Routed {} transfers left ACCEPTED for over {} s", stale.size(), sweepAfterSeconds);
         }

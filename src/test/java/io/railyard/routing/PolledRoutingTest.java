@@ -41,6 +41,39 @@ class PolledRoutingTest extends HubTest {
         LedgerInvariants.assertHold(jdbc);
     }
 
+    @Test
+    void aPollRoutesEachTransferByItsOwnRailsWindow() throws Exception {
+        TestPartner partner = newPartner("100 BRL", "100 USDC");
+        closePix("closed for this test");
+        try {
+            String pix = createTransfer(partner, TransferFixtures.pix("10.00"));
+            String usdc = createTransfer(partner, TransferFixtures.circle("10.00"));
+            String pixAgain = createTransfer(partner, TransferFixtures.pix("5.00"));
+
+            router.onAcceptedPolled(records(camel, accepted(pix), accepted(usdc), accepted(pixAgain)));
+
+            assertThat(reachedQueued(pix, usdc, pixAgain)).as("Pix closed by ops, Circle open all day")
+                    .containsExactly(true, false, true);
+        } finally {
+            closePix(null);
+        }
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    /** Closes Pix's window as ops do (a reason), or clears it (null). */
+    private void closePix(String reason) {
+        Reply reply = call("POST", "/v1/ops/settlement-windows/pix/override").asOps().json(reason == null
+                ? Map.of("state", "CLEARED", "reason", "test over") : Map.of("state", "CLOSED", "reason", reason))
+                .send();
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
+    }
+
+    private List<Boolean> reachedQueued(String... ids) {
+        return Stream.of(ids).map(id -> jdbc.sql("select count(*) > 0 from transfer_transitions "
+                + "where transfer_id = ?::uuid and to_status = 'QUEUED'").param(id).query(Boolean.class).single())
+                .toList();
+    }
+
     private List<String> rails(String... ids) {
         return Stream.of(ids).map(id -> jdbc.sql("select rail from transfers where id = ?::uuid").param(id)
                 .query(String.class).single()).toList();
