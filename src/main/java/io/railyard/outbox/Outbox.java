@@ -41,9 +41,7 @@ public class Outbox {
      */
     @Transactional(propagation = Propagation.MANDATORY)
     public UUID append(String topic, String key, String type, Object data) {
-        UUID id = UUID.randomUUID();
-        pending().add(new Row(id, topic, key, type, envelope(id, type, Instant.now().toString(), data)));
-        return id;
+        return appendAll(List.of(new Event(topic, key, type, data))).get(0);
     }
 
     /** Appends events in this order (a batch's {@code transfer.accepted} events); their ids. */

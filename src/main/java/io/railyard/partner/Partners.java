@@ -25,9 +25,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * fast SHA-256 is the right hash (a slow password hash would only slow every request). The plain key is returned once.
  *
  * <p>A key just found active is remembered for {@code railyard.partners.active-key-ttl}, so a partner's stream of
- * requests does not cost a database round trip each. Revoking a key forgets it on this hub when the revocation commits; another hub of the
- * cluster stops accepting it when its memory of the key expires. Unknown and revoked keys are never remembered: a
- * guess always reaches the database.
+ * requests does not cost a database round trip each. Revoking a key forgets it on this hub when the revocation
+ * commits; another hub of the cluster stops accepting it when its memory of the key expires. Unknown and revoked keys
+ * are never remembered: a guess always reaches the database.
  */
 @Service
 public class Partners {
