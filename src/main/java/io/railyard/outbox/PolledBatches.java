@@ -43,13 +43,17 @@ public class PolledBatches {
      * that fails alone is logged and skipped, as a consumer skips a record it failed on (each stage's sweep takes up
      * what was skipped, from the database).
      *
-     * @param apply applies one item, posting its ledger entries through the consumer it is given
+     * @param applierOf given the items of one transaction (all of them, or one when applied one at a time), what
+     *                  applies each of them, posting its ledger entries through the consumer it is given; it may read
+     *                  or lock what they all need first, in that transaction
      */
-    public <T> void apply(List<T> items, BiConsumer<T, Consumer<EntryRequest>> apply, Function<T, String> name) {
+    public <T> void apply(List<T> items, Function<List<T>, BiConsumer<T, Consumer<EntryRequest>>> applierOf,
+            Function<T, String> name) {
         if (items.size() > 1) {
             try {
                 transactions.executeWithoutResult(status -> {
                     List<EntryRequest> postings = new ArrayList<>();
+                    BiConsumer<T, Consumer<EntryRequest>> apply = applierOf.apply(items);
                     items.forEach(item -> apply.accept(item, postings::add));
                     if (!postings.isEmpty()) {
                         ledger.postAll(postings);
@@ -62,7 +66,8 @@ public class PolledBatches {
         }
         for (T item : items) {
             try {
-                transactions.executeWithoutResult(status -> apply.accept(item, ledger::post));
+                transactions.executeWithoutResult(status ->
+                        applierOf.apply(List.of(item)).accept(item, ledger::post));
             } catch (RuntimeException e) {
                 log.error("{} could not be applied and was skipped; its sweep takes it up", name.apply(item), e);
             }

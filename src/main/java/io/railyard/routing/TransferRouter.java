@@ -13,14 +13,16 @@ import io.railyard.window.SettlementWindows;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,7 +93,7 @@ public class TransferRouter {
      * one transfer at a time).
      */
     public void onAcceptedPolled(List<Exchange> records) {
-        List<UUID> accepted = new ArrayList<>();
+        Set<UUID> accepted = new LinkedHashSet<>(); // an event relayed twice asks once
         for (Exchange record : records) {
             try {
                 accepted.add(UUID.fromString(json.readTree(record.getMessage().getBody(String.class))
@@ -100,18 +102,23 @@ public class TransferRouter {
                 log.error("A transfer.accepted event naming no transfer was skipped: {}", e.getMessage());
             }
         }
-        polled.apply(accepted, routingOnePoll(), id -> "Accepted transfer " + id);
+        polled.apply(List.copyOf(accepted), routingOnePoll(), id -> "Accepted transfer " + id);
     }
 
     /**
-     * Routes the transfers of one poll, looking at each rail's window once for the whole poll: its state includes the
-     * ops override, a database read, the same for every transfer of the poll.
+     * Routes the transfers of one poll: those of a transaction locked by one statement, each rail's window looked at
+     * once for the whole poll (its state includes the ops override, a database read, the same for every transfer).
      */
-    private BiConsumer<UUID, Consumer<EntryRequest>> routingOnePoll() {
+    private Function<List<UUID>, BiConsumer<UUID, Consumer<EntryRequest>>> routingOnePoll() {
         Map<String, SettlementWindows.State> seen = new HashMap<>();
         WindowOf windowOf = (rail, currency) -> seen.computeIfAbsent(rail + "/" + currency,
                 key -> windows.now(rail, currency));
-        return (transferId, post) -> route(transferId, post, windowOf);
+        return ids -> {
+            // locked: the consumer and the routing sweep may route one transfer at once; the second waits, then sees
+            // it routed
+            Map<UUID, Transfer> locked = transfers.lockAll(ids);
+            return (transferId, post) -> route(locked.get(transferId), post, windowOf);
+        };
     }
 
     /** A rail's settlement window for a currency, now. */
@@ -119,25 +126,27 @@ public class TransferRouter {
         SettlementWindows.State now(String rail, String currency);
     }
 
-    /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
-    private Optional<Transfer> route(UUID transferId, Consumer<EntryRequest> post, WindowOf windowOf) {
-        // locked: the consumer and the routing sweep may route one transfer at once; the second waits, then sees it routed
-        Transfer transfer = transfers.lock(transferId).orElse(null);
+    /**
+     * {@code transfer}: locked, null if unknown; {@code post}: the ledger's, or a collector whose entries are posted at
+     * the end of the transaction.
+     */
+    private void route(Transfer transfer, Consumer<EntryRequest> post, WindowOf windowOf) {
         if (transfer == null || transfer.status() != TransferStatus.ACCEPTED) {
-            return Optional.empty(); // already routed (a redelivery) or cancelled meanwhile
+            return; // already routed (a redelivery) or cancelled meanwhile
         }
+        UUID transferId = transfer.id();
         Optional<RoutingTable.Decision> decision = table.decide(transfer);
         if (decision.isEmpty()) {
-            Transfer failed = transfers.transition(transferId, TransferStatus.FAILED, "no routing rule fits",
+            transfers.transition(transferId, TransferStatus.FAILED, "no routing rule fits",
                     Transfers.Changes.failure("no_route", "no rail settles this destination"), null);
             post.accept(EntryRequest.move("transfer.release", transferId.toString(),
                     AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.IN_FLIGHT),
                     AccountKey.partner(transfer.partnerId().toString(), transfer.sourceCurrency(), AccountKind.AVAILABLE),
                     transfer.sourceAmountMinor()));
-            return Optional.of(failed);
+            return;
         }
         RoutingTable.Decision route = decision.get();
-        return Optional.of(dispatch(transfer, route.rail(), route.fallback(), route.reason(), windowOf));
+        dispatch(transfer, route.rail(), route.fallback(), route.reason(), windowOf);
     }
 
     /**

@@ -18,6 +18,8 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
@@ -100,7 +102,12 @@ public class SettlementStage {
     }
 
     private void applyTogether(List<JsonNode> run) {
-        polled.apply(run, this::apply, result -> "Settlement result " + result.path("result_id").asText());
+        polled.apply(run, results -> {
+            Map<UUID, Transfer> read = transfers.findAll(results.stream().map(SettlementStage::transferId).toList());
+            // a transfer's first result uses what was read; a second one reads it again, as the first changed it
+            return (result, post) -> apply(result, Optional.ofNullable(read.remove(transferId(result)))
+                    .or(() -> transfers.find(transferId(result))).orElse(null), post);
+        }, result -> "Settlement result " + result.path("result_id").asText());
     }
 
     private JsonNode parse(String message) {
@@ -118,14 +125,20 @@ public class SettlementStage {
                 || "RETURNED".equals(result.path("outcome").asText());
     }
 
-    /** {@code post}: the ledger's, or a collector whose entries are posted at the end of the transaction. */
-    private void apply(JsonNode result, Consumer<EntryRequest> post) {
+    private static UUID transferId(JsonNode result) {
+        return UUID.fromString(result.path("transfer_id").asText());
+    }
+
+    /**
+     * {@code transfer}: the result's, as it is now, null if unknown; {@code post}: the ledger's, or a collector whose
+     * entries are posted at the end of the transaction.
+     */
+    private void apply(JsonNode result, Transfer transfer, Consumer<EntryRequest> post) {
         String resultId = result.path("result_id").asText();
-        UUID id = UUID.fromString(result.path("transfer_id").asText());
+        UUID id = transferId(result);
         String outcome = result.path("outcome").asText();
         String railStatus = text(result, "rail_status");
         String reference = text(result, "rail_reference");
-        Transfer transfer = transfers.find(id).orElse(null);
         if (transfer == null) {
             log.error("Settlement result {} names an unknown transfer", resultId);
             return;

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -157,10 +158,24 @@ public class Transfers {
                 .query(this::map).optional();
     }
 
-    /** The transfer, its row locked until the caller's transaction ends: a decision on its status holds till then. */
+    /** The transfers by id (an unknown id is absent), read by one statement. */
+    public Map<UUID, Transfer> findAll(Collection<UUID> ids) {
+        return byId("select * from transfers where id = any(?)", ids);
+    }
+
+    /**
+     * The transfers by id (an unknown id is absent), their rows locked until the caller's transaction ends: a decision
+     * on their status holds till then. Locked in id order, so two callers locking some of the same rows do not
+     * deadlock.
+     */
     @Transactional(propagation = Propagation.MANDATORY)
-    public Optional<Transfer> lock(UUID id) {
-        return jdbc.sql("select * from transfers where id = ? for update").param(id).query(this::map).optional();
+    public Map<UUID, Transfer> lockAll(Collection<UUID> ids) {
+        return byId("select * from transfers where id = any(?) order by id for update", ids);
+    }
+
+    private Map<UUID, Transfer> byId(String select, Collection<UUID> ids) {
+        return jdbc.sql(select).param(ids.toArray(UUID[]::new)).query(this::map).list().stream()
+                .collect(Collectors.toMap(Transfer::id, Function.identity()));
     }
 
     public Transfer require(UUID id) {

@@ -38,6 +38,9 @@ class PolledRoutingTest extends HubTest {
             assertThat(jdbc.sql("select count(*) from transfer_transitions where transfer_id = ?::uuid "
                     + "and to_status = 'ROUTED'").param(id).query(Long.class).single()).as(id).isEqualTo(1);
         }
+        assertThat(jdbc.sql("select count(distinct xmin::text) from transfer_transitions where transfer_id in "
+                + "(?::uuid, ?::uuid, ?::uuid) and to_status = 'ROUTED'").params(pix, spei, again).query(Long.class)
+                .single()).as("routed in one transaction, the event relayed twice asking once").isEqualTo(1);
         LedgerInvariants.assertHold(jdbc);
     }
 

@@ -205,6 +205,26 @@ class SettlementStageTest extends HubTest {
     }
 
     @Test
+    void aRunIsAppliedInOneTransactionEachResultSeeingWhatTheOnesBeforeItDid() throws Exception {
+        TestPartner partner = newPartner("100 BRL");
+        Transfer failedThenSettled = submitted(partner, TransferFixtures.pix("10.00"), "pix");
+        Transfer settled = submitted(partner, TransferFixtures.pix("20.00"), "pix");
+
+        stage.applyPolled(records(camel, result(failedThenSettled, "FAILED", "NAO_REALIZADO"),
+                result(failedThenSettled, "SETTLED", "CONCLUIDA"), result(settled, "SETTLED", "CONCLUIDA")));
+
+        assertThat(transfers.require(failedThenSettled.id()).status()).isEqualTo(TransferStatus.FAILED);
+        assertThat(jdbc.sql("select needs_review from transfers where id = ?").param(failedThenSettled.id())
+                .query(Boolean.class).single()).as("a SETTLED result for a failed transfer is flagged").isTrue();
+        assertThat(transfers.require(settled.id()).status()).isEqualTo(TransferStatus.SETTLED);
+        assertThat(jdbc.sql("select count(distinct xmin::text) from transfer_transitions where transfer_id in (?, ?) "
+                + "and to_status in ('FAILED', 'SETTLED')").params(failedThenSettled.id(), settled.id())
+                .query(Long.class).single()).as("one transaction for the run").isEqualTo(1);
+        assertThat(ledger.balance(partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE))).isEqualTo(8000);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
     void theStageCommitsTheOffsetsOfTheResultsItApplied() throws Exception {
         TestPartner partner = newPartner("100 BRL");
         Transfer transfer = submitted(partner, TransferFixtures.pix("10.00"), "pix");
