@@ -24,5 +24,8 @@ public final class LedgerInvariants {
         assertThat(jdbc.sql("select count(*) from postings p join ledger_accounts a on a.id = p.account_id "
                 + "where p.currency <> a.currency").query(Long.class).single())
                 .as("postings in another currency than their account").isZero();
+        assertThat(jdbc.sql("select count(*) from postings p join journal_entries e on e.id = p.entry_id "
+                + "where p.created_at <> e.created_at").query(Long.class).single())
+                .as("postings not dated by their entry (balances at a time sum postings by their date)").isZero();
     }
 }
