@@ -171,8 +171,9 @@ public class Idempotency {
     }
 
     /**
-     * Rolls the refused write back to the claim's savepoint, with the events it appended, and clears the rollback-only mark its exception left on
-     * the transaction, as Spring's own savepoints do ({@code JdbcTransactionObjectSupport.rollbackToSavepoint}).
+     * Rolls the refused write back to the claim's savepoint, with the events it appended, and clears the rollback-only
+     * mark its exception left on the transaction, as Spring's own savepoints do
+     * ({@code JdbcTransactionObjectSupport.rollbackToSavepoint}).
      */
     private void undoWrite() {
         jdbc.sql("rollback to savepoint " + SAVEPOINT).update();

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.camel.Exchange;
@@ -104,9 +103,12 @@ public class SettlementStage {
     private void applyTogether(List<JsonNode> run) {
         polled.apply(run, results -> {
             Map<UUID, Transfer> read = transfers.findAll(results.stream().map(SettlementStage::transferId).toList());
-            // a transfer's first result uses what was read; a second one reads it again, as the first changed it
-            return (result, post) -> apply(result, Optional.ofNullable(read.remove(transferId(result)))
-                    .or(() -> transfers.find(transferId(result))).orElse(null), post);
+            return (result, post) -> {
+                UUID id = transferId(result);
+                // a transfer's first result uses what was read; a second one reads it again, as the first changed it
+                Transfer transfer = read.containsKey(id) ? read.remove(id) : transfers.find(id).orElse(null);
+                apply(result, transfer, post);
+            };
         }, result -> "Settlement result " + result.path("result_id").asText());
     }
 

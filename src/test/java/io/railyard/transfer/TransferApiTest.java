@@ -86,7 +86,8 @@ class TransferApiTest extends HubTest {
         assertThat(reply.json().get("code").asText()).isEqualTo("insufficient_funds");
         assertThat(ledger.balance(partner.account(CurrencyCode.MXN, AccountKind.AVAILABLE))).isEqualTo(1000);
         assertThat(transfersOf(partner)).isZero();
-        assertThat(eventsNaming(partner)).as("the refused transfer's accepted event is undone with it").isEqualTo(events);
+        assertThat(eventsNaming(partner)).as("the refused transfer's accepted event is undone with it")
+                .isEqualTo(events);
     }
 
     private long eventsNaming(TestPartner partner) {
