@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.railyard.ledger.Ledger;
 import io.railyard.ops.OpsAudit;
+import io.railyard.outbox.AtCommit;
 import io.railyard.outbox.Outbox;
 import io.railyard.reconciliation.Discrepancies;
 import io.railyard.reconciliation.ReconciliationEngine;
@@ -81,7 +82,7 @@ public final class ReconciliationBench {
                     Map.of());
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
                     settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, transactions), json),
-                    new Outbox(jdbc, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
+                    new Outbox(new AtCommit(jdbc), json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
             boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
             for (boolean dryRun : runs) {
                 long started = System.nanoTime();

@@ -8,6 +8,8 @@ import io.railyard.api.ApiProblem;
 import io.railyard.api.Problem;
 import io.railyard.api.WriteAdmission;
 import io.railyard.ledger.LedgerException;
+import io.railyard.outbox.AtCommit;
+import io.railyard.outbox.AtCommit.Statement;
 import io.railyard.outbox.Outbox;
 import io.railyard.partner.Tenancy;
 import java.io.IOException;
@@ -37,7 +39,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>The write runs inside one transaction that first takes an advisory lock on (caller, key): a concurrent duplicate
  * finds it taken and gets 409. A stored record for the key is replayed (status and body, success or client error, with
  * {@code Idempotent-Replayed: true}) when the request is the same, and refused with 422 when it differs. Otherwise the
- * write runs and its response is stored in the same transaction as its effect, so a crash leaves both or neither.
+ * write runs and its response is stored in the same transaction as its effect, so a crash leaves both or neither (among
+ * the transaction's {@link AtCommit last writes}: nothing reads it back before the commit).
  * Client errors are stored (after rolling back to a savepoint); server errors are not, so a retry can succeed.
  * Every write waits its turn in {@link WriteAdmission} before its transaction begins.
  */
@@ -62,11 +65,13 @@ public class Idempotency {
     private final ApiErrors apiErrors;
     private final WriteAdmission admission;
     private final Outbox outbox;
+    private final AtCommit atCommit;
 
     public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json,
-            ApiErrors apiErrors, WriteAdmission admission, Outbox outbox,
+            ApiErrors apiErrors, WriteAdmission admission, Outbox outbox, AtCommit atCommit,
             @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
+        this.atCommit = atCommit;
         this.admission = admission;
         this.outbox = outbox;
         this.jdbcTemplate = jdbcTemplate;
@@ -123,14 +128,14 @@ public class Idempotency {
             }
             int code = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 200, Integer.class);
             if (code < 500) {
-                jdbc.sql("""
+                Statement record = new Statement("""
                         insert into idempotency_records (scope, idem_key, method, path, fingerprint, status_code,
-                            content_type, body, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""")
-                        .params(scope, key, method, path, fingerprint, code,
+                            content_type, body, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        Arrays.asList(scope, key, method, path, fingerprint, code,
                                 exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class),
                                 exchange.getMessage().getBody(String.class),
-                                Timestamp.from(Instant.now().plus(retention)))
-                        .update();
+                                Timestamp.from(Instant.now().plus(retention))));
+                atCommit.add(() -> record);
             }
         }));
     }

@@ -8,28 +8,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Appends events to the transactional outbox. It must run inside the transaction of the state change it announces:
  * both commit or neither does, and the relay publishes what committed.
  *
- * <p>A transaction's events are written together, in the order they were appended, by one statement just before it
- * commits: a stage applying a poll of many records in one transaction writes all their events in one round trip.
+ * <p>A transaction's events are written together, in the order they were appended, by one statement among its
+ * {@link AtCommit last writes}: a stage applying a poll of many records in one transaction writes all their events in
+ * one round trip, with whatever else the transaction writes last.
  */
 @Component
 public class Outbox {
 
-    private final JdbcClient jdbc;
+    private final AtCommit atCommit;
     private final ObjectMapper json;
 
-    public Outbox(JdbcClient jdbc, ObjectMapper json) {
-        this.jdbc = jdbc;
+    public Outbox(AtCommit atCommit, ObjectMapper json) {
+        this.atCommit = atCommit;
         this.json = json;
     }
 
@@ -75,45 +73,28 @@ public class Outbox {
     private record Row(UUID id, String topic, String key, String type, String payload) {
     }
 
-    /** The events the current transaction has appended: held by its synchronization, which writes them. */
+    /** The events the current transaction has appended: a part of its last writes. */
     private List<Row> pending() {
-        for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
-            if (synchronization instanceof Pending pending) {
-                if (pending.written) {
-                    throw new IllegalStateException("an event appended after its transaction's events were written");
-                }
-                return pending.rows;
-            }
-        }
-        Pending pending = new Pending();
-        TransactionSynchronizationManager.registerSynchronization(pending);
-        return pending.rows;
+        return atCommit.part(Pending.class, Pending::new).rows;
     }
 
-    /** A transaction's events, written just before it commits (an inner REQUIRES_NEW transaction has its own). */
-    private final class Pending implements TransactionSynchronization {
+    /** A transaction's events, written in the round trip just before it commits. */
+    private static final class Pending implements AtCommit.Part {
 
         private final List<Row> rows = new ArrayList<>();
-        private boolean written;
 
         @Override
-        public void beforeCommit(boolean readOnly) {
-            written = true;
-            if (rows.isEmpty()) {
-                return;
-            }
-            jdbc.sql("""
+        public AtCommit.Statement statement() {
+            return rows.isEmpty() ? null : new AtCommit.Statement("""
                     insert into outbox_events (event_id, topic, event_key, event_type, payload)
                     select e.id, e.topic, e.event_key, e.event_type, e.payload::json
                     from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
                         as e(id, topic, event_key, event_type, payload, n)
-                    order by e.n""")
-                    .params(rows.stream().map(Row::id).toArray(UUID[]::new),
-                            rows.stream().map(Row::topic).toArray(String[]::new),
-                            rows.stream().map(Row::key).toArray(String[]::new),
-                            rows.stream().map(Row::type).toArray(String[]::new),
-                            rows.stream().map(Row::payload).toArray(String[]::new))
-                    .update();
+                    order by e.n""", List.of(rows.stream().map(Row::id).toArray(UUID[]::new),
+                    rows.stream().map(Row::topic).toArray(String[]::new),
+                    rows.stream().map(Row::key).toArray(String[]::new),
+                    rows.stream().map(Row::type).toArray(String[]::new),
+                    rows.stream().map(Row::payload).toArray(String[]::new)));
         }
     }
 
