@@ -10,7 +10,6 @@ import io.railyard.api.WriteAdmission;
 import io.railyard.ledger.LedgerException;
 import io.railyard.outbox.AtCommit;
 import io.railyard.outbox.AtCommit.Statement;
-import io.railyard.outbox.Outbox;
 import io.railyard.partner.Tenancy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,16 +63,14 @@ public class Idempotency {
     private final Duration retention;
     private final ApiErrors apiErrors;
     private final WriteAdmission admission;
-    private final Outbox outbox;
     private final AtCommit atCommit;
 
     public Idempotency(JdbcClient jdbc, JdbcTemplate jdbcTemplate, TransactionTemplate tx, ObjectMapper json,
-            ApiErrors apiErrors, WriteAdmission admission, Outbox outbox, AtCommit atCommit,
+            ApiErrors apiErrors, WriteAdmission admission, AtCommit atCommit,
             @Value("${railyard.idempotency.retention:24h}") Duration retention) {
         this.jdbc = jdbc;
         this.atCommit = atCommit;
         this.admission = admission;
-        this.outbox = outbox;
         this.jdbcTemplate = jdbcTemplate;
         this.apiErrors = apiErrors;
         this.tx = tx;
@@ -176,13 +173,13 @@ public class Idempotency {
     }
 
     /**
-     * Rolls the refused write back to the claim's savepoint, with the events it appended, and clears the rollback-only
-     * mark its exception left on the transaction, as Spring's own savepoints do
+     * Rolls the refused write back to the claim's savepoint, with the last writes it added (its events), and clears
+     * the rollback-only mark its exception left on the transaction, as Spring's own savepoints do
      * ({@code JdbcTransactionObjectSupport.rollbackToSavepoint}).
      */
     private void undoWrite() {
         jdbc.sql("rollback to savepoint " + SAVEPOINT).update();
-        outbox.discardPending();
+        atCommit.discardAll();
         ((ConnectionHolder) TransactionSynchronizationManager.getResource(jdbcTemplate.getDataSource()))
                 .resetRollbackOnly();
     }

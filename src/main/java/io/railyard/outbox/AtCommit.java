@@ -55,6 +55,14 @@ public class AtCommit {
         return part;
     }
 
+    /**
+     * Forgets the writes added so far: the transaction rolled back to a savepoint taken before the first of them
+     * ({@code Idempotency}'s refused write, whose events must not be written).
+     */
+    public void discardAll() {
+        writes().parts.clear();
+    }
+
     private Writes writes() {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
             throw new IllegalStateException("writes at commit need a transaction");

@@ -57,15 +57,6 @@ public class Outbox {
         return ids;
     }
 
-    /**
-     * Forgets the events appended so far in this transaction: its writes were rolled back to a savepoint taken before
-     * the first of them ({@code Idempotency}'s refused write).
-     */
-    @Transactional(propagation = Propagation.MANDATORY)
-    public void discardPending() {
-        pending().clear();
-    }
-
     /** An event to append: see {@link #append}. */
     public record Event(String topic, String key, String type, Object data) {
     }

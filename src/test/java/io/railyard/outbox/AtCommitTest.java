@@ -75,6 +75,23 @@ class AtCommitTest extends HubTest {
     }
 
     @Test
+    void writesDiscardedAfterARollbackToASavepointAreNotSentAndLaterOnesAre() {
+        String topic = "railyard.test.at-commit-" + UUID.randomUUID() + ".v1";
+        String key = UUID.randomUUID().toString();
+        tx.executeWithoutResult(status -> {
+            Object savepoint = status.createSavepoint();
+            outbox.append(topic, "k", "test.undone", Map.of());
+            status.rollbackToSavepoint(savepoint);
+            atCommit.discardAll();
+            atCommit.add(() -> idempotencyRecord(key));
+            outbox.append(topic, "k", "test.kept", Map.of());
+        });
+
+        assertThat(eventTypes(jdbc, topic)).containsExactly("test.kept");
+        assertThat(records(jdbc, key)).isOne();
+    }
+
+    @Test
     void aTransactionThatAddsNothingSendsNothingAtItsCommit() {
         int[] sentBeforeCommit = new int[1];
         tx.executeWithoutResult(status -> {
