@@ -13,9 +13,8 @@
 # --max-in-flight N, --connections N (kept-alive connections to the hub, 64), --settle-wait S (0 skips waiting for
 # settlement), --ops user:password, --warmup S (the same load for S seconds first, left out of the figures; its
 # transfers settle before the measured run; a hub's JIT compiler works through its first 4 minutes or so, so
-# --warmup 300 for a warm hub's CPU per transfer). A hub started here also
-# reports its CPU time per accepted request, and per settled transfer until every transfer is final; the harness reports
-# its own CPU per request sent.
+# --warmup 300 for a warm hub's CPU per transfer). A hub started here also reports its CPU time per accepted request,
+# and per settled transfer until every transfer is final; the harness reports its own CPU per request sent.
 # MVN_FLAGS defaults to -ntp (Maven may download); MVN_FLAGS=-o runs offline. HUB_JAVA_OPTS tunes the hub's JVM;
 # HUB_ARGS adds hub arguments, e.g. accept-only (no outbox relay, so nothing leaves ACCEPTED):
 #   HUB_ARGS='--camel.main.routes-include-pattern=file:routes/error-handling.camel.yaml,file:routes/idempotency.camel.yaml'
