@@ -11,6 +11,7 @@ import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
+import io.railyard.outbox.AtCommit;
 import io.railyard.routing.RoutingTable;
 import io.railyard.transfer.Protocol;
 import io.railyard.transfer.Transfer;
@@ -45,6 +46,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.jdbc.support.JdbcTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Latency of the in-process hot paths, sampled (JMH {@code SampleTime} gives percentiles):
@@ -141,11 +143,14 @@ public class HotPathBenchmark {
             SingleConnectionDataSource dataSource = new SingleConnectionDataSource(
                     postgres.getJdbcUrl("postgres", "postgres"), true);
             JdbcTemplate template = new JdbcTemplate(dataSource);
-            Ledger ledger = new Ledger(JdbcClient.create(template), template, new JdbcTransactionManager(dataSource));
+            JdbcClient jdbc = JdbcClient.create(template);
+            JdbcTransactionManager transactions = new JdbcTransactionManager(dataSource);
+            Ledger ledger = new Ledger(jdbc, template, new AtCommit(jdbc), transactions);
             for (CurrencyCode currency : CurrencyCode.values()) {
-                ledger.post(EntryRequest.move("deposit", "bench-" + currency, AccountKey.house(currency,
-                        AccountKind.FUNDING), AccountKey.partner(partner.toString(), currency, AccountKind.AVAILABLE),
-                        currency.toMinor(new java.math.BigDecimal("100000000"))));
+                new TransactionTemplate(transactions).executeWithoutResult(status -> ledger.post(EntryRequest.move(
+                        "deposit", "bench-" + currency, AccountKey.house(currency, AccountKind.FUNDING),
+                        AccountKey.partner(partner.toString(), currency, AccountKind.AVAILABLE),
+                        currency.toMinor(new java.math.BigDecimal("100000000")))));
             }
             validator = new BatchValidator(new TransferValidator(), ledger, 1000);
             camel = new DefaultCamelContext();

@@ -8,6 +8,7 @@ import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.EntryRequest;
 import io.railyard.ledger.Ledger;
 import io.railyard.ledger.Posted;
+import io.railyard.outbox.AtCommit;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -127,7 +128,8 @@ public class LedgerPostingBenchmark {
 
             JdbcTemplate template = new JdbcTemplate(dataSource);
             JdbcTransactionManager transactionManager = new JdbcTransactionManager(dataSource);
-            ledger = new Ledger(JdbcClient.create(template), template, transactionManager);
+            JdbcClient jdbc = JdbcClient.create(template);
+            ledger = new Ledger(jdbc, template, new AtCommit(jdbc), transactionManager);
             transactions = new TransactionTemplate(transactionManager);
 
             System.out.println("# " + Instant.now() + " bench database: " + describe(template)

@@ -80,9 +80,10 @@ public final class ReconciliationBench {
                             new ReconciliationSettings.Rule("reference-group", 0, Duration.ofHours(24), true, true),
                             new ReconciliationSettings.Rule("amount-date", 0, Duration.ofMinutes(10), false, false)),
                     Map.of());
+            AtCommit atCommit = new AtCommit(jdbc);
             ReconciliationEngine engine = new ReconciliationEngine(dataSource, jdbc, new TransactionTemplate(transactions),
-                    settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, transactions), json),
-                    new Outbox(new AtCommit(jdbc), json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
+                    settings, null, new Discrepancies(jdbc, new Ledger(jdbc, template, atCommit, transactions), json),
+                    new Outbox(atCommit, json), json, new SimpleMeterRegistry(), new OpsAudit(jdbc, json));
             boolean[] runs = Boolean.getBoolean("bench.dry") ? new boolean[] {true, false} : new boolean[] {false};
             for (boolean dryRun : runs) {
                 long started = System.nanoTime();

@@ -1,5 +1,6 @@
 package io.railyard.ledger;
 
+import io.railyard.outbox.AtCommit;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,6 +30,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * The double-entry ledger. Every entry balances per currency, protected accounts never go negative, history is
  * append-only. Account rows are locked in id order, so concurrent postings on the same accounts queue instead of
  * deadlocking, and balances are kept in the same transaction as the postings they sum.
+ *
+ * <p>An entry's postings and the balances they move are checked when it is posted, under the accounts' locks, and
+ * written with the transaction's last writes ({@link AtCommit}): nothing reads them back before the commit but the
+ * ledger itself, which sends them first.
  */
 @Service
 public class Ledger {
@@ -38,16 +43,28 @@ public class Ledger {
             select * from unnest(?::uuid[], ?::text[], ?::text[], ?::text[])
             on conflict (kind, reference) do nothing returning id, created_at;
             select id, balance_minor, allow_negative from ledger_accounts where id = any(?) order by id for update""";
+    // A posting is dated by its entry (balanceAt sums postings by time), as the entry's insert returned it: joining
+    // journal_entries instead cost a scan of the whole journal per posting once the statement's cached generic plan
+    // chose a hash join.
+    private static final String POST_AND_MOVE = """
+            with posted as (
+                insert into postings (entry_id, account_id, currency, amount_minor, created_at)
+                select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::timestamptz[]))
+            update ledger_accounts a set balance_minor = a.balance_minor + d.delta
+            from unnest(?::uuid[], ?::bigint[]) as d(id, delta) where a.id = d.id""";
 
     private final JdbcClient jdbc;
     private final JdbcTemplate jdbcTemplate;
+    private final AtCommit atCommit;
     private final TransactionTemplate createAccounts;
     /** Accounts known to exist (committed): their identity never changes, so this cache is never stale. */
     private final Map<AccountKey, UUID> known = new ConcurrentHashMap<>();
 
-    public Ledger(JdbcClient jdbc, JdbcTemplate jdbcTemplate, PlatformTransactionManager transactions) {
+    public Ledger(JdbcClient jdbc, JdbcTemplate jdbcTemplate, AtCommit atCommit,
+            PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
         this.jdbcTemplate = jdbcTemplate;
+        this.atCommit = atCommit;
         this.createAccounts = new TransactionTemplate(transactions);
         this.createAccounts.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
@@ -68,6 +85,7 @@ public class Ledger {
      */
     @Transactional
     public List<Posted> postAll(List<EntryRequest> requests) {
+        readOwnWrites(); // the balances are checked as the transaction's earlier postings left them
         List<SortedMap<AccountKey, Long>> changes = requests.stream().map(Ledger::validate).toList();
         UUID[] ids = requests.stream().map(r -> UUID.randomUUID()).toArray(UUID[]::new);
         Set<AccountKey> touched = new TreeSet<>();
@@ -108,27 +126,17 @@ public class Ledger {
         if (entryIds.isEmpty()) {
             return posted; // every entry was posted before: nothing moves
         }
-        // One statement, one round trip: the postings, then the balances they move. A posting is dated by its entry
-        // (balanceAt sums postings by time), as the entry's insert returned it: joining journal_entries instead cost a
-        // scan of the whole journal per posting once the statement's cached generic plan chose a hash join.
-        jdbc.sql("""
-                with posted as (
-                    insert into postings (entry_id, account_id, currency, amount_minor, created_at)
-                    select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::timestamptz[]))
-                update ledger_accounts a set balance_minor = a.balance_minor + d.delta
-                from unnest(?::uuid[], ?::bigint[]) as d(id, delta) where a.id = d.id""")
-                .params(entryIds.toArray(UUID[]::new), accountIds.toArray(UUID[]::new),
-                        currencies.toArray(String[]::new), amounts.toArray(Long[]::new),
-                        postedAt.toArray(String[]::new),
-                        moved.stream().map(key -> accounts.get(key).id()).toArray(UUID[]::new),
-                        moved.stream().map(key -> balances.get(key) - accounts.get(key).balanceMinor())
-                                .toArray(Long[]::new))
-                .update();
+        List<Object> params = List.of(entryIds.toArray(UUID[]::new), accountIds.toArray(UUID[]::new),
+                currencies.toArray(String[]::new), amounts.toArray(Long[]::new), postedAt.toArray(String[]::new),
+                moved.stream().map(key -> accounts.get(key).id()).toArray(UUID[]::new),
+                moved.stream().map(key -> balances.get(key) - accounts.get(key).balanceMinor()).toArray(Long[]::new));
+        atCommit.add(new UnsentPostings(new AtCommit.Statement(POST_AND_MOVE, params)));
         return posted;
     }
 
     /** The current balance, in minor units; an account never posted to holds zero. */
     public long balance(AccountKey key) {
+        readOwnWrites();
         return jdbc.sql("""
                 select balance_minor from ledger_accounts
                 where owner_type = ? and owner_id = ? and currency = ? and kind = ?""")
@@ -138,6 +146,7 @@ public class Ledger {
 
     /** The balance as it stood at {@code at}: the sum of the account's postings made until then. */
     public long balanceAt(AccountKey key, Instant at) {
+        readOwnWrites();
         return jdbc.sql("""
                 select coalesce(sum(p.amount_minor), 0) from postings p
                 join ledger_accounts a on a.id = p.account_id
@@ -149,6 +158,7 @@ public class Ledger {
 
     /** Every account of one owner with its balance (accounts never posted to are absent). */
     public List<AccountBalance> balances(OwnerType ownerType, String ownerId) {
+        readOwnWrites();
         return jdbc.sql("""
                 select id, owner_type, owner_id, currency, kind, balance_minor from ledger_accounts
                 where owner_type = ? and owner_id = ? order by currency, kind""")
@@ -160,6 +170,7 @@ public class Ledger {
 
     /** Every account of one owner type (all rails, all partners) with its current balance. */
     public List<AccountBalance> balances(OwnerType ownerType) {
+        readOwnWrites();
         return jdbc.sql("""
                 select id, owner_type, owner_id, currency, kind, balance_minor from ledger_accounts
                 where owner_type = ? order by owner_id, currency, kind""")
@@ -171,6 +182,7 @@ public class Ledger {
 
     /** Every account of one owner type with its balance as it stood at {@code at} (the sum of postings until then). */
     public List<AccountBalance> balancesAt(OwnerType ownerType, Instant at) {
+        readOwnWrites();
         return jdbc.sql("""
                 select a.id, a.owner_type, a.owner_id, a.currency, a.kind,
                     coalesce((select sum(p.amount_minor) from postings p
@@ -296,9 +308,18 @@ public class Ledger {
                 CurrencyCode.valueOf(rs.getString("currency")), AccountKind.valueOf(rs.getString("kind")));
     }
 
+    /** Sends the current transaction's postings not sent yet, if any, so that what follows reads them. */
+    private void readOwnWrites() {
+        atCommit.sendEarly(UnsentPostings.class);
+    }
+
     private UUID existingEntry(String kind, String reference) {
         return jdbc.sql("select id from journal_entries where kind = ? and reference = ?")
                 .params(kind, reference).query(UUID.class).single();
+    }
+
+    /** An entry's postings and the balances they move, checked and waiting for the transaction's last writes. */
+    private record UnsentPostings(AtCommit.Statement statement) implements AtCommit.Part {
     }
 
     private record LockedAccount(UUID id, long balanceMinor, boolean negativeAllowed) {

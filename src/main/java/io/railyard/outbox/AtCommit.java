@@ -15,8 +15,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * idempotent write's stored response, say. Nothing in the transaction reads them back, so they need not be sent
  * earlier, and each round trip spared is a wake-up of the hub and of PostgreSQL per write.
  *
- * <p>A part builds its statement only then, so it can keep growing until the commit (a poll's events). An inner
- * {@code REQUIRES_NEW} transaction has writes of its own.
+ * <p>A part builds its statement only then, so it can keep growing until the commit (a poll's events). A part the
+ * transaction is about to read back is sent early ({@link #sendEarly}). An inner {@code REQUIRES_NEW} transaction has
+ * writes of its own.
  */
 @Component
 public class AtCommit {
@@ -63,21 +64,52 @@ public class AtCommit {
         writes().parts.clear();
     }
 
+    /**
+     * Sends the current transaction's parts of this type now, and forgets them: the transaction is about to read what
+     * they write. Nothing happens outside a transaction, or when it has no such part.
+     */
+    public void sendEarly(Class<? extends Part> type) {
+        Writes writes = TransactionSynchronizationManager.isSynchronizationActive() ? registered() : null;
+        if (writes == null || writes.sent) {
+            return;
+        }
+        List<Part> early = writes.parts.stream().filter(type::isInstance).toList();
+        writes.parts.removeAll(early);
+        send(early);
+    }
+
     private Writes writes() {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
             throw new IllegalStateException("writes at commit need a transaction");
         }
+        Writes writes = registered();
+        if (writes == null) {
+            writes = new Writes();
+            TransactionSynchronizationManager.registerSynchronization(writes);
+        } else if (writes.sent) {
+            throw new IllegalStateException("a write added after its transaction's last writes were sent");
+        }
+        return writes;
+    }
+
+    private static Writes registered() {
         for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
             if (synchronization instanceof Writes writes) {
-                if (writes.sent) {
-                    throw new IllegalStateException("a write added after its transaction's last writes were sent");
-                }
                 return writes;
             }
         }
-        Writes writes = new Writes();
-        TransactionSynchronizationManager.registerSynchronization(writes);
-        return writes;
+        return null;
+    }
+
+    /** The parts' statements in one round trip: pgjdbc sends the statements of one string, with their parameters. */
+    private void send(List<Part> parts) {
+        List<Statement> statements = parts.stream().map(Part::statement).filter(Objects::nonNull).toList();
+        if (statements.isEmpty()) {
+            return;
+        }
+        jdbc.sql(statements.stream().map(Statement::sql).collect(Collectors.joining(";\n")))
+                .params(statements.stream().flatMap(statement -> statement.params().stream()).toList())
+                .update();
     }
 
     private final class Writes implements TransactionSynchronization {
@@ -88,14 +120,7 @@ public class AtCommit {
         @Override
         public void beforeCommit(boolean readOnly) {
             sent = true;
-            List<Statement> statements = parts.stream().map(Part::statement).filter(Objects::nonNull).toList();
-            if (statements.isEmpty()) {
-                return;
-            }
-            // pgjdbc sends the statements of one string, with their parameters, in one round trip
-            jdbc.sql(statements.stream().map(Statement::sql).collect(Collectors.joining(";\n")))
-                    .params(statements.stream().flatMap(statement -> statement.params().stream()).toList())
-                    .update();
+            send(parts);
         }
     }
 }

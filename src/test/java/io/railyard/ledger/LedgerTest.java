@@ -16,10 +16,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.UncategorizedSQLException;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 class LedgerTest extends HubTest {
+
+    @Autowired
+    PlatformTransactionManager transactionManager;
+    TransactionTemplate transactions;
+
+    @BeforeEach
+    void transactions() {
+        transactions = new TransactionTemplate(transactionManager);
+    }
 
     @Test
     void aBalancedEntryMovesMoneyAndKeepsBalancesEqualToPostings() {
@@ -126,6 +139,40 @@ class LedgerTest extends HubTest {
     }
 
     @Test
+    void aTransactionSendsItsPostingsWithItsLastWritesAndReadsItsOwnPostingsBeforeThen() {
+        TestPartner partner = newPartner("10.00 USD");
+        AccountKey available = partner.account(CurrencyCode.USD, AccountKind.AVAILABLE);
+        AccountKey held = partner.account(CurrencyCode.USD, AccountKind.IN_FLIGHT);
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        String third = UUID.randomUUID().toString();
+
+        transactions.executeWithoutResult(status -> {
+            Posted posted = ledger.post(EntryRequest.move("transfer.hold", first, available, held, 600));
+            assertThat(postings(posted.entryId())).as("not sent yet").isZero();
+            // the ledger's own read sends them first
+            assertThat(ledger.balance(available)).isEqualTo(400);
+            assertThat(postings(posted.entryId())).isEqualTo(2);
+            ledger.post(EntryRequest.move("transfer.release", first, held, available, 100));
+            // a posting is checked against the balances the unsent earlier one left
+            ledger.post(EntryRequest.move("transfer.hold", second, available, held, 500));
+            assertThatThrownBy(() -> ledger.post(EntryRequest.move("transfer.hold", third, available, held, 1)))
+                    .isInstanceOf(LedgerException.InsufficientFunds.class);
+            status.setRollbackOnly();
+        });
+        assertThat(ledger.balance(available)).isEqualTo(1000);
+        assertThat(entries(first) + entries(second)).isZero();
+
+        transactions.executeWithoutResult(status -> {
+            ledger.post(EntryRequest.move("transfer.hold", first, available, held, 600));
+            ledger.post(EntryRequest.move("transfer.release", first, held, available, 100));
+        });
+        assertThat(ledger.balance(available)).isEqualTo(500);
+        assertThat(ledger.balance(held)).isEqualTo(500);
+        LedgerInvariants.assertHold(jdbc);
+    }
+
+    @Test
     void balancesCanBeReadAtAPointInTime() throws Exception {
         TestPartner partner = newPartner("10 BRL");
         AccountKey available = partner.account(CurrencyCode.BRL, AccountKind.AVAILABLE);
@@ -198,6 +245,10 @@ class LedgerTest extends HubTest {
         assertThat(total).isEqualTo(3 * 100_000);
         accounts.forEach(account -> assertThat(ledger.balance(account)).isNotNegative());
         LedgerInvariants.assertHold(jdbc);
+    }
+
+    private long postings(UUID entryId) {
+        return jdbc.sql("select count(*) from postings where entry_id = ?").param(entryId).query(Long.class).single();
     }
 
     private long entries(String reference) {

@@ -92,6 +92,28 @@ class AtCommitTest extends HubTest {
     }
 
     @Test
+    void aPartSentEarlyGoesAtOnceAloneAndNotAgainAtTheCommit() {
+        String topic = "railyard.test.at-commit-" + UUID.randomUUID() + ".v1";
+        String key = UUID.randomUUID().toString();
+        int[] sentBeforeCommit = new int[1];
+        tx.executeWithoutResult(status -> {
+            outbox.append(topic, "k", "test.last", Map.of());
+            atCommit.add(new ReadBack(idempotencyRecord(key)));
+            int before = statementsSent.get();
+            atCommit.sendEarly(ReadBack.class);
+            assertThat(statementsSent.get() - before).isOne();
+            assertThat(records(counted, key)).isOne();
+            assertThat(eventTypes(counted, topic)).isEmpty();
+            sentBeforeCommit[0] = statementsSent.get();
+        });
+
+        // the record again would break its unique key: only the events go at the commit
+        assertThat(statementsSent.get() - sentBeforeCommit[0]).isOne();
+        assertThat(eventTypes(jdbc, topic)).containsExactly("test.last");
+        assertThat(records(jdbc, key)).isOne();
+    }
+
+    @Test
     void aTransactionThatAddsNothingSendsNothingAtItsCommit() {
         int[] sentBeforeCommit = new int[1];
         tx.executeWithoutResult(status -> {
@@ -132,6 +154,10 @@ class AtCommitTest extends HubTest {
     void aWriteOutsideATransactionIsRefused() {
         assertThatThrownBy(() -> atCommit.add(() -> null)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("need a transaction");
+    }
+
+    /** A part the transaction reads back before its commit. */
+    private record ReadBack(AtCommit.Statement statement) implements AtCommit.Part {
     }
 
     private static AtCommit.Statement idempotencyRecord(String key) {
