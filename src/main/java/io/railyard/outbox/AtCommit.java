@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -14,9 +13,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * The writes a transaction sends last, all in one round trip just before it commits: its outbox events and an
  * idempotent write's stored response, say. Nothing in the transaction reads them back, so they need not be sent
- * earlier, and each round trip spared is a wake-up of the hub and of PostgreSQL per write. The commit goes with them:
- * pgjdbc then finds the transaction over when Spring commits, and sends nothing more ({@code PgConnection.commit} skips
- * an idle connection).
+ * earlier, and each round trip spared is a wake-up of the hub and of PostgreSQL per write.
  *
  * <p>A part builds its statement only then, so it can keep growing until the commit (a poll's events). A part the
  * transaction is about to read back is sent early ({@link #sendEarly}). An inner {@code REQUIRES_NEW} transaction has
@@ -78,7 +75,7 @@ public class AtCommit {
         }
         List<Part> early = writes.parts.stream().filter(type::isInstance).toList();
         writes.parts.removeAll(early);
-        send(early, false);
+        send(early);
     }
 
     private Writes writes() {
@@ -104,17 +101,13 @@ public class AtCommit {
         return null;
     }
 
-    /**
-     * The parts' statements in one round trip (pgjdbc sends the statements of one string, with their parameters), and
-     * the commit after them if {@code commit}.
-     */
-    private void send(List<Part> parts, boolean commit) {
+    /** The parts' statements in one round trip: pgjdbc sends the statements of one string, with their parameters. */
+    private void send(List<Part> parts) {
         List<Statement> statements = parts.stream().map(Part::statement).filter(Objects::nonNull).toList();
         if (statements.isEmpty()) {
             return;
         }
-        Stream<String> sql = statements.stream().map(Statement::sql);
-        jdbc.sql((commit ? Stream.concat(sql, Stream.of("commit")) : sql).collect(Collectors.joining(";\n")))
+        jdbc.sql(statements.stream().map(Statement::sql).collect(Collectors.joining(";\n")))
                 .params(statements.stream().flatMap(statement -> statement.params().stream()).toList())
                 .update();
     }
@@ -127,9 +120,7 @@ public class AtCommit {
         @Override
         public void beforeCommit(boolean readOnly) {
             sent = true;
-            // commits with its writes only as the transaction's last synchronization: none may write after the commit
-            List<TransactionSynchronization> all = TransactionSynchronizationManager.getSynchronizations();
-            send(parts, all.get(all.size() - 1) == this);
+            send(parts);
         }
     }
 }
