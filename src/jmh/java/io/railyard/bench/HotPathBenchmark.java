@@ -146,8 +146,9 @@ public class HotPathBenchmark {
             JdbcClient jdbc = JdbcClient.create(template);
             JdbcTransactionManager transactions = new JdbcTransactionManager(dataSource);
             Ledger ledger = new Ledger(jdbc, template, new AtCommit(jdbc), transactions);
+            TransactionTemplate inTransaction = new TransactionTemplate(transactions);
             for (CurrencyCode currency : CurrencyCode.values()) {
-                new TransactionTemplate(transactions).executeWithoutResult(status -> ledger.post(EntryRequest.move(
+                inTransaction.executeWithoutResult(status -> ledger.post(EntryRequest.move(
                         "deposit", "bench-" + currency, AccountKey.house(currency, AccountKind.FUNDING),
                         AccountKey.partner(partner.toString(), currency, AccountKind.AVAILABLE),
                         currency.toMinor(new java.math.BigDecimal("100000000")))));

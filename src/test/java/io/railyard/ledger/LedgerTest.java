@@ -16,23 +16,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.UncategorizedSQLException;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 class LedgerTest extends HubTest {
 
     @Autowired
-    PlatformTransactionManager transactionManager;
     TransactionTemplate transactions;
-
-    @BeforeEach
-    void transactions() {
-        transactions = new TransactionTemplate(transactionManager);
-    }
 
     @Test
     void aBalancedEntryMovesMoneyAndKeepsBalancesEqualToPostings() {
