@@ -24,6 +24,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,8 +118,9 @@ public class SettlementBatches {
         }
         Map<String, List<Transfer>> lines = new LinkedHashMap<>();
         boolean netting = netting(group);
+        Map<UUID, Transfer> locked = transfers.findAll(members);
         for (UUID id : members) {
-            Transfer transfer = transfers.require(id);
+            Transfer transfer = locked.get(id);
             lines.computeIfAbsent(netting ? write(transfer.beneficiary()) : id.toString(), k -> new ArrayList<>())
                     .add(transfer);
         }
@@ -130,19 +132,11 @@ public class SettlementBatches {
                 values (?, ?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, %s)""".formatted(recheckPolicy.nextAttemptAt("0")))
                 .params(batchId, group.rail(), group.currency(), Timestamp.from(group.end()), netting, members.size(),
                         lines.size(), total).update();
+        insertLinesAndItems(batchId, List.copyOf(lines.values()));
         int lineNo = 0;
         for (List<Transfer> line : lines.values()) {
             lineNo++;
-            long amount = line.stream().mapToLong(Transfer::destinationAmountMinor).reduce(0, Math::addExact);
-            jdbc.sql("""
-                    insert into settlement_batch_lines (batch_id, line_no, line_key, beneficiary, amount_minor)
-                    values (?, ?, ?, ?::jsonb, ?)""")
-                    .params(batchId, lineNo, UUID.nameUUIDFromBytes((batchId + ":" + lineNo)
-                            .getBytes(StandardCharsets.UTF_8)), write(line.get(0).beneficiary()), amount).update();
             for (Transfer transfer : line) {
-                jdbc.sql("insert into settlement_batch_items (transfer_id, batch_id, line_no, amount_minor) "
-                        + "values (?, ?, ?, ?)").params(transfer.id(), batchId, lineNo,
-                                transfer.destinationAmountMinor()).update();
                 transfers.transition(transfer.id(), TransferStatus.SUBMITTED, "submitted to " + group.rail()
                         + " in settlement batch " + batchId + " (line " + lineNo + " of " + lines.size() + ")",
                         Transfers.Changes.NONE, null);
@@ -151,6 +145,42 @@ public class SettlementBatches {
         log.info("Settlement batch {} sealed: {} {} transfers in {} lines, window ending {}", batchId, members.size(),
                 group.rail(), lines.size(), group.end());
         return true;
+    }
+
+    /** The batch's lines (numbered from 1) and which transfer is in which, in two statements whatever their count. */
+    private void insertLinesAndItems(UUID batchId, List<List<Transfer>> lines) {
+        int n = lines.size();
+        Integer[] lineNos = new Integer[n];
+        UUID[] lineKeys = new UUID[n];
+        String[] beneficiaries = new String[n];
+        Long[] amounts = new Long[n];
+        List<UUID> itemIds = new ArrayList<>();
+        List<Integer> itemLines = new ArrayList<>();
+        List<Long> itemAmounts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<Transfer> line = lines.get(i);
+            lineNos[i] = i + 1;
+            lineKeys[i] = UUID.nameUUIDFromBytes((batchId + ":" + lineNos[i]).getBytes(StandardCharsets.UTF_8));
+            beneficiaries[i] = write(line.get(0).beneficiary());
+            amounts[i] = line.stream().mapToLong(Transfer::destinationAmountMinor).reduce(0, Math::addExact);
+            for (Transfer transfer : line) {
+                itemIds.add(transfer.id());
+                itemLines.add(lineNos[i]);
+                itemAmounts.add(transfer.destinationAmountMinor());
+            }
+        }
+        jdbc.sql("""
+                insert into settlement_batch_lines (batch_id, line_no, line_key, beneficiary, amount_minor)
+                select ?, l.line_no, l.line_key, l.beneficiary::jsonb, l.amount_minor
+                from unnest(?::int[], ?::uuid[], ?::text[], ?::bigint[])
+                    as l(line_no, line_key, beneficiary, amount_minor)""")
+                .params(batchId, lineNos, lineKeys, beneficiaries, amounts).update();
+        jdbc.sql("""
+                insert into settlement_batch_items (transfer_id, batch_id, line_no, amount_minor)
+                select i.transfer_id, ?, i.line_no, i.amount_minor
+                from unnest(?::uuid[], ?::int[], ?::bigint[]) as i(transfer_id, line_no, amount_minor)""")
+                .params(batchId, itemIds.toArray(UUID[]::new), itemLines.toArray(Integer[]::new),
+                        itemAmounts.toArray(Long[]::new)).update();
     }
 
     /** Netting needs both: config/rails.yaml asks for it and the rail's connector accepts netted lines. */
@@ -171,6 +201,7 @@ public class SettlementBatches {
                 .singleRow();
         CurrencyCode currency = CurrencyCode.valueOf((String) batch.get("currency"));
         List<Map<String, Object>> lines = new ArrayList<>();
+        Map<Integer, List<Map<String, Object>>> items = itemsByLine(batchId);
         for (Map<String, Object> line : lines(batchId)) {
             Map<String, Object> view = new LinkedHashMap<>();
             view.put("line", line.get("line_no"));
@@ -179,8 +210,8 @@ public class SettlementBatches {
             view.put("amount_minor", line.get("amount_minor"));
             view.put("currency", currency.name());
             view.put("beneficiary", read(line.get("beneficiary").toString()));
-            view.put("transfers", items(batchId, (Integer) line.get("line_no")).stream()
-                    .map(item -> item.get("transfer_id").toString()).toList());
+            view.put("transfers", itemsOf(items, line).stream().map(item -> item.get("transfer_id").toString())
+                    .toList());
             lines.add(view);
         }
         exchange.setProperty("railyardRail", batch.get("rail"));
@@ -196,10 +227,10 @@ public class SettlementBatches {
      * Records the rail's answer for one line (connector YAML, per line of the rail's answer): {@code railyardLineKey},
      * {@code railyardRailStatus} (read through the connector's status map), {@code railyardRailReference}, optional
      * {@code railyardFailureCode} / {@code railyardFailureReason} and {@code railyardReturnedAmount} (how much of the
-     * line's payout the rail has given back so far, for a rail that returns in part); and {@code railyardRailBatchId}.
-     * A line keeps its first final answer, except that a settled line can come back later (a late return, found by
-     * the return watch of {@link #dueForReturnWatch}): RETURNED when the whole line came back; when a part of it did,
-     * it stays SETTLED with the part returned so far ({@code returned_minor}).
+     * line's payout the rail has given back so far, for a rail that returns in part). A line keeps its first final
+     * answer, except that a settled line can come back later (a late return, found by the return watch of
+     * {@link #dueForReturnWatch}): RETURNED when the whole line came back; when a part of it did, it stays SETTLED with
+     * the part returned so far ({@code returned_minor}).
      */
     @Transactional
     public void line(Exchange exchange) {
@@ -208,8 +239,6 @@ public class SettlementBatches {
         String status = exchange.getProperty("railyardRailStatus", String.class);
         String lineKey = exchange.getProperty("railyardLineKey", String.class);
         RailOutcome outcome = connectors.outcome(rail, status);
-        jdbc.sql("update settlement_batches set rail_batch_id = coalesce(rail_batch_id, ?) where id = ?")
-                .params(exchange.getProperty("railyardRailBatchId", String.class), batchId).update();
         List<Map<String, Object>> found = jdbc.sql("""
                 select l.amount_minor, b.currency from settlement_batch_lines l join settlement_batches b
                     on b.id = l.batch_id where l.batch_id = ? and l.line_key = ?::uuid""").params(batchId, lineKey)
@@ -258,14 +287,20 @@ public class SettlementBatches {
     }
 
     /**
-     * After the connector: one settlement result per transfer of every line with a final answer (a batch the rail
-     * refused as a whole, {@code railyardRejected}, fails every line), as {@code {key, value}} Kafka records; the
-     * batch is finished when no line is pending. Results already applied are skipped by the settlement stage.
+     * After the connector: the rail's id for the batch ({@code railyardRailBatchId}) noted the first time, and one
+     * settlement result per transfer of every line with a final answer (a batch the rail refused as a whole,
+     * {@code railyardRejected}, fails every line), as {@code {key, value}} Kafka records; the batch is finished when
+     * no line is pending. Results already applied are skipped by the settlement stage.
      */
     @Transactional
     public List<Map<String, String>> results(Exchange exchange) throws JsonProcessingException {
         UUID batchId = UUID.fromString(exchange.getProperty("railyardBatchId", String.class));
         String rail = exchange.getProperty("railyardRail", String.class);
+        String railBatchId = exchange.getProperty("railyardRailBatchId", String.class);
+        if (railBatchId != null) {
+            jdbc.sql("update settlement_batches set rail_batch_id = ? where id = ? and rail_batch_id is null")
+                    .params(railBatchId, batchId).update();
+        }
         if (exchange.getProperty("railyardRejected", false, Boolean.class)) {
             jdbc.sql("""
                     update settlement_batch_lines set outcome = 'FAILED', failure_code = ?, failure_reason = ?
@@ -276,12 +311,13 @@ public class SettlementBatches {
         CurrencyCode currency = CurrencyCode.valueOf(jdbc.sql("select currency from settlement_batches where id = ?")
                 .param(batchId).query(String.class).single());
         List<Map<String, String>> records = new ArrayList<>();
+        Map<Integer, List<Map<String, Object>>> itemsByLine = itemsByLine(batchId);
         for (Map<String, Object> line : lines(batchId)) {
             RailOutcome outcome = RailOutcome.valueOf((String) line.get("outcome"));
             if (outcome == RailOutcome.PENDING) {
                 continue;
             }
-            List<Map<String, Object>> items = items(batchId, (Integer) line.get("line_no"));
+            List<Map<String, Object>> items = itemsOf(itemsByLine, line);
             Long returned = (Long) line.get("returned_minor");
             if (returned != null && items.size() > 1) {
                 reviewPartReturn(batchId, line, items);
@@ -471,6 +507,7 @@ public class SettlementBatches {
                 .map(batch -> {
                     CurrencyCode currency = CurrencyCode.valueOf((String) batch.get("currency"));
                     List<Map<String, Object>> lines = new ArrayList<>();
+                    Map<Integer, List<Map<String, Object>>> items = itemsByLine(id);
                     for (Map<String, Object> line : lines(id)) {
                         Map<String, Object> view = new LinkedHashMap<>();
                         view.put("line", line.get("line_no"));
@@ -487,7 +524,7 @@ public class SettlementBatches {
                             view.put("failure", Map.of("code", line.get("failure_code"),
                                     "reason", String.valueOf(line.get("failure_reason"))));
                         }
-                        view.put("transfers", items(id, (Integer) line.get("line_no")).stream().map(item -> {
+                        view.put("transfers", itemsOf(items, line).stream().map(item -> {
                             Map<String, Object> transfer = new LinkedHashMap<>();
                             transfer.put("transfer_id", item.get("transfer_id").toString());
                             transfer.put("amount", currency.fromMinor((Long) item.get("amount_minor")).toPlainString());
@@ -529,12 +566,21 @@ public class SettlementBatches {
                 .query().listOfRows();
     }
 
-    private List<Map<String, Object>> items(UUID batchId, int lineNo) {
-        return jdbc.sql("""
-                select i.transfer_id, i.amount_minor, t.status from settlement_batch_items i
+    /** The transfers of every line of the batch (by line number), read by one statement whatever the lines. */
+    private Map<Integer, List<Map<String, Object>>> itemsByLine(UUID batchId) {
+        Map<Integer, List<Map<String, Object>>> byLine = new HashMap<>();
+        jdbc.sql("""
+                select i.line_no, i.transfer_id, i.amount_minor, t.status from settlement_batch_items i
                 join transfers t on t.id = i.transfer_id
-                where i.batch_id = ? and i.line_no = ? order by t.created_at, t.id""").params(batchId, lineNo)
-                .query().listOfRows();
+                where i.batch_id = ? order by i.line_no, t.created_at, t.id""").param(batchId).query().listOfRows()
+                .forEach(item -> byLine.computeIfAbsent((Integer) item.get("line_no"), k -> new ArrayList<>())
+                        .add(item));
+        return byLine;
+    }
+
+    private static List<Map<String, Object>> itemsOf(Map<Integer, List<Map<String, Object>>> byLine,
+            Map<String, Object> line) {
+        return byLine.getOrDefault((Integer) line.get("line_no"), List.of());
     }
 
     /** Canonical JSON (keys sorted): equal beneficiaries are equal texts, the netting key. */
