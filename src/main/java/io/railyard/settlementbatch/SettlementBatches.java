@@ -50,6 +50,8 @@ import org.springframework.transaction.annotation.Transactional;
 public class SettlementBatches {
 
     static final List<String> STATUSES = List.of("SUBMITTED", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED");
+    /** Each line's outcome as recorded when the batch was loaded, by line key (an exchange property). */
+    private static final String RECORDED = "railyardBatchLinesRecorded";
     private static final Logger log = LoggerFactory.getLogger(SettlementBatches.class);
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
@@ -194,15 +196,18 @@ public class SettlementBatches {
      * What the connector needs to send the batch: {@code railyardRail}, {@code railyardBatchId} (its idempotency key at
      * the rail), {@code railyardBatchCurrency}, {@code railyardBatchTotal}, {@code railyardBatchLines} (per line:
      * {@code line}, {@code line_key}, {@code amount}, {@code amount_minor}, {@code currency}, {@code beneficiary},
-     * {@code transfers}) and {@code railyardRailBatchId} (the rail's id for it, from an earlier attempt).
+     * {@code transfers}) and {@code railyardRailBatchId} (the rail's id for it, from an earlier attempt); and, for
+     * {@link #line}, each line's outcome recorded so far by line key ({@link #RECORDED}).
      */
     private void expose(Exchange exchange, UUID batchId) {
         Map<String, Object> batch = jdbc.sql("select * from settlement_batches where id = ?").param(batchId).query()
                 .singleRow();
         CurrencyCode currency = CurrencyCode.valueOf((String) batch.get("currency"));
         List<Map<String, Object>> lines = new ArrayList<>();
+        Map<String, String> recorded = new HashMap<>();
         Map<Integer, List<Map<String, Object>>> items = itemsByLine(batchId);
         for (Map<String, Object> line : lines(batchId)) {
+            recorded.put(line.get("line_key").toString(), (String) line.get("outcome"));
             Map<String, Object> view = new LinkedHashMap<>();
             view.put("line", line.get("line_no"));
             view.put("line_key", line.get("line_key").toString());
@@ -219,6 +224,7 @@ public class SettlementBatches {
         exchange.setProperty("railyardBatchCurrency", currency.name());
         exchange.setProperty("railyardBatchTotal", currency.fromMinor((Long) batch.get("total_minor")).toPlainString());
         exchange.setProperty("railyardBatchLines", lines);
+        exchange.setProperty(RECORDED, recorded);
         exchange.setProperty("railyardRailBatchId", batch.get("rail_batch_id"));
         exchange.getMessage().removeHeaders("*");
     }
@@ -239,6 +245,9 @@ public class SettlementBatches {
         String status = exchange.getProperty("railyardRailStatus", String.class);
         String lineKey = exchange.getProperty("railyardLineKey", String.class);
         RailOutcome outcome = connectors.outcome(rail, status);
+        if (changesNothing(exchange, lineKey, outcome)) {
+            return;
+        }
         List<Map<String, Object>> found = jdbc.sql("""
                 select l.amount_minor, b.currency from settlement_batch_lines l join settlement_batches b
                     on b.id = l.batch_id where l.batch_id = ? and l.line_key = ?::uuid""").params(batchId, lineKey)
@@ -268,6 +277,20 @@ public class SettlementBatches {
             log.info("Settlement batch {}: {} returned line {} ({})", batchId, rail, lineKey,
                     partReturned ? "in part: " + returned + " minor units so far" : "whole");
         }
+    }
+
+    /**
+     * The answer for a line already final when the batch was loaded, and no return of it: the update of {@link #line}
+     * would match nothing. Most answers are such on the return watch's looks at a settled batch (every line again).
+     */
+    private static boolean changesNothing(Exchange exchange, String lineKey, RailOutcome outcome) {
+        @SuppressWarnings("unchecked")
+        Map<String, String> recorded = exchange.getProperty(RECORDED, Map.of(), Map.class);
+        String was = recorded.get(lineKey);
+        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
+        boolean aReturn = outcome == RailOutcome.RETURNED || (returned != null && !returned.isBlank());
+        return was != null && !RailOutcome.PENDING.name().equals(was)
+                && !(RailOutcome.SETTLED.name().equals(was) && aReturn);
     }
 
     /** The line's {@code railyardReturnedAmount} in minor units; null when absent, unreadable (logged) or none. */
