@@ -248,20 +248,25 @@ public class SettlementBatches {
         if (changesNothing(exchange, lineKey, outcome)) {
             return;
         }
-        List<Map<String, Object>> found = jdbc.sql("""
-                select l.amount_minor, b.currency from settlement_batch_lines l join settlement_batches b
-                    on b.id = l.batch_id where l.batch_id = ? and l.line_key = ?::uuid""").params(batchId, lineKey)
-                .query().listOfRows();
-        if (found.isEmpty()) {
-            log.error("Settlement batch {}: {} answered for a line it was not sent ({})", batchId, rail, lineKey);
-            return;
-        }
-        Map<String, Object> line = found.get(0);
-        Long returned = returnedMinor(exchange, CurrencyCode.valueOf((String) line.get("currency")), batchId, lineKey);
-        boolean partReturned = returned != null && returned < (Long) line.get("amount_minor")
-                && (outcome == RailOutcome.RETURNED || outcome == RailOutcome.SETTLED);
-        if (partReturned) {
-            outcome = RailOutcome.SETTLED; // the line paid; a part of it came back
+        Long returned = null;
+        boolean partReturned = false;
+        // the line is read only when the batch was not loaded with it, or to weigh a return against its amount
+        if (!recorded(exchange).containsKey(lineKey) || reportsReturnedAmount(exchange)) {
+            List<Map<String, Object>> found = jdbc.sql("""
+                    select l.amount_minor, b.currency from settlement_batch_lines l join settlement_batches b
+                        on b.id = l.batch_id where l.batch_id = ? and l.line_key = ?::uuid""").params(batchId, lineKey)
+                    .query().listOfRows();
+            if (found.isEmpty()) {
+                log.error("Settlement batch {}: {} answered for a line it was not sent ({})", batchId, rail, lineKey);
+                return;
+            }
+            Map<String, Object> line = found.get(0);
+            returned = returnedMinor(exchange, CurrencyCode.valueOf((String) line.get("currency")), batchId, lineKey);
+            partReturned = returned != null && returned < (Long) line.get("amount_minor")
+                    && (outcome == RailOutcome.RETURNED || outcome == RailOutcome.SETTLED);
+            if (partReturned) {
+                outcome = RailOutcome.SETTLED; // the line paid; a part of it came back
+            }
         }
         int updated = jdbc.sql("""
                 update settlement_batch_lines set outcome = ?, rail_status = ?,
@@ -284,21 +289,28 @@ public class SettlementBatches {
      * would match nothing. Most answers are such on the return watch's looks at a settled batch (every line again).
      */
     private static boolean changesNothing(Exchange exchange, String lineKey, RailOutcome outcome) {
-        @SuppressWarnings("unchecked")
-        Map<String, String> recorded = exchange.getProperty(RECORDED, Map.of(), Map.class);
-        String was = recorded.get(lineKey);
-        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
-        boolean aReturn = outcome == RailOutcome.RETURNED || (returned != null && !returned.isBlank());
+        String was = recorded(exchange).get(lineKey);
+        boolean aReturn = outcome == RailOutcome.RETURNED || reportsReturnedAmount(exchange);
         return was != null && !RailOutcome.PENDING.name().equals(was)
                 && !(RailOutcome.SETTLED.name().equals(was) && aReturn);
     }
 
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> recorded(Exchange exchange) {
+        return exchange.getProperty(RECORDED, Map.of(), Map.class);
+    }
+
+    private static boolean reportsReturnedAmount(Exchange exchange) {
+        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
+        return returned != null && !returned.isBlank();
+    }
+
     /** The line's {@code railyardReturnedAmount} in minor units; null when absent, unreadable (logged) or none. */
     private Long returnedMinor(Exchange exchange, CurrencyCode currency, UUID batchId, String lineKey) {
-        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
-        if (returned == null || returned.isBlank()) {
+        if (!reportsReturnedAmount(exchange)) {
             return null;
         }
+        String returned = exchange.getProperty("railyardReturnedAmount", String.class);
         try {
             long minor = currency.toMinor(new BigDecimal(returned));
             return minor > 0 ? minor : null;
