@@ -1,7 +1,10 @@
 package io.railyard.settlementbatch;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
@@ -33,22 +36,24 @@ class SettlementBatchConfig {
 
     /**
      * A window's group: the distinct transfer ids in arrival order (an ArrayList: what the repository serialises), and
-     * whether the window tick closed it ({@link SettlementBatcher#CLOSED}). The tick itself carries no transfer.
+     * whether the window tick closed it ({@link SettlementBatcher#CLOSED}). An incoming message carries a poll's ids of
+     * the group (a list); the tick's carries none.
      */
     @Bean
     AggregationStrategy settlementBatchItems() {
         return (group, incoming) -> {
             Exchange result = group == null ? incoming : group;
-            @SuppressWarnings("unchecked")
-            List<String> ids = group == null ? new ArrayList<>() : new ArrayList<>(group.getIn().getBody(List.class));
-            String id = incoming.getIn().getBody(String.class);
-            if (id != null && !id.isBlank() && !ids.contains(id)) {
-                ids.add(id);
+            Set<String> ids = new LinkedHashSet<>();
+            if (group != null) {
+                group.getIn().getBody(List.class).forEach(id -> ids.add((String) id));
+            }
+            if (incoming.getIn().getBody() instanceof Collection<?> polled) {
+                polled.stream().map(String.class::cast).filter(id -> !id.isBlank()).forEach(ids::add);
             }
             if (incoming.getIn().getHeader(SettlementBatcher.CLOSED, false, Boolean.class)) {
                 result.getIn().setHeader(SettlementBatcher.CLOSED, true);
             }
-            result.getIn().setBody(ids);
+            result.getIn().setBody(new ArrayList<>(ids));
             return result;
         };
     }

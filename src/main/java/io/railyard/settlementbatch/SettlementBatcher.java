@@ -9,10 +9,14 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
+import org.apache.camel.support.DefaultMessage;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.stereotype.Component;
@@ -46,27 +50,42 @@ public class SettlementBatcher {
     }
 
     /**
-     * A routed transfer's event → its group key and size limit (headers) and its id (body). The window is the one of
-     * the moment it was routed, so a redelivered event joins the same group (and a late one a group due at once).
+     * A poll of routed transfers' events → one message per window group: its key and size limit (headers) and its
+     * transfers' ids in the order polled (body), so the aggregator rewrites a group once per poll, not once per
+     * transfer. The window is the one of the moment a transfer was routed, so a redelivered event joins the same
+     * group (and a late one a group due at once).
      */
-    public void assign(Exchange exchange) throws IOException {
-        JsonNode data = json.readTree(exchange.getIn().getBody(String.class)).path("data");
-        String rail = data.path("rail").asText();
-        String currency = data.path("destination").path("currency").asText();
-        Instant routedAt = Instant.parse(data.path("updated_at").asText());
-        Optional<SettlementWindows.BatchWindow> window = windows.batchWindow(rail, currency, routedAt);
-        // batching switched off since it was routed: a group of its own, due at once
-        WindowGroup group = new WindowGroup(rail, currency, window.map(SettlementWindows.BatchWindow::end)
-                .orElse(routedAt));
-        int railLimit = connectors.batches(rail).map(ConnectorDescriptor.Batches::maxLines).orElse(1);
-        exchange.getMessage().removeHeaders("*");
-        exchange.getMessage().setHeader(GROUP, group.key());
-        exchange.getMessage().setHeader(MAX_ITEMS, Math.min(railLimit,
-                window.map(SettlementWindows.BatchWindow::maxItems).orElse(1)));
-        exchange.getMessage().setBody(data.path("id").asText());
+    public List<Message> groups(List<Exchange> records) throws IOException {
+        Map<String, Message> groups = new LinkedHashMap<>();
+        for (Exchange record : records) {
+            JsonNode data = json.readTree(record.getIn().getBody(String.class)).path("data");
+            String rail = data.path("rail").asText();
+            String currency = data.path("destination").path("currency").asText();
+            Instant routedAt = Instant.parse(data.path("updated_at").asText());
+            Optional<SettlementWindows.BatchWindow> window = windows.batchWindow(rail, currency, routedAt);
+            // batching switched off since it was routed: a group of its own, due at once
+            WindowGroup group = new WindowGroup(rail, currency, window.map(SettlementWindows.BatchWindow::end)
+                    .orElse(routedAt));
+            Message message = groups.computeIfAbsent(group.key(), key -> {
+                int railLimit = connectors.batches(rail).map(ConnectorDescriptor.Batches::maxLines).orElse(1);
+                Message m = new DefaultMessage(record.getContext());
+                m.setHeader(GROUP, key);
+                m.setHeader(MAX_ITEMS, Math.min(railLimit, window.map(SettlementWindows.BatchWindow::maxItems)
+                        .orElse(1)));
+                m.setBody(new ArrayList<String>());
+                return m;
+            });
+            @SuppressWarnings("unchecked")
+            List<String> ids = message.getBody(List.class);
+            ids.add(data.path("id").asText());
+        }
+        return List.copyOf(groups.values());
     }
 
-    /** The aggregator's completion predicate: the window was cut off, or the batch is full. */
+    /**
+     * The aggregator's completion predicate: the window was cut off, or the batch is full. A poll may overfill it:
+     * sealing splits it into batches of at most the limit ({@link SettlementBatches#seal}).
+     */
     public boolean complete(Exchange aggregated) {
         return aggregated.getIn().getHeader(CLOSED, false, Boolean.class)
                 || aggregated.getIn().getBody(List.class).size()

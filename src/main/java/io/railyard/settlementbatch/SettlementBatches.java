@@ -40,11 +40,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Settlement batches: a completed window's instructions sealed into one batch (lines netted per beneficiary where the
- * rail and config/rails.yaml allow it), handed to the rail's connector ({@code direct:batch.<rail>.send}), each line's
- * answer recorded and turned into one settlement result per transfer of the line. Sealing is idempotent (the batch
- * id derives from the window and its transfers), so a recovered or re-sent window makes no second batch, and the
- * rail executes a batch id once.
+ * Settlement batches: a completed window's instructions sealed into a batch (more than one when a poll overfilled it;
+ * lines netted per beneficiary where the rail and config/rails.yaml allow it), handed to the rail's connector
+ * ({@code direct:batch.<rail>.send}), each line's answer recorded and turned into one settlement result per transfer
+ * of the line. Sealing is idempotent (a batch id derives from the window and its transfers), so a recovered or re-sent
+ * window makes no second batch, and the rail executes a batch id once.
  */
 @Component("settlementBatches")
 public class SettlementBatches {
@@ -88,26 +88,41 @@ public class SettlementBatches {
     }
 
     /**
-     * The aggregator's completion: seals the window's group (body: transfer ids, header: its key) into a batch, unless
-     * it was sealed before (a recovered completion), and exposes it to the connector. Transfers no longer ROUTED
-     * (cancelled meanwhile) or already in a batch (an instruction delivered twice) are left out; a group left empty
-     * makes no batch ({@code railyardBatchId} unset).
+     * The aggregator's completion: seals the window's group (body: transfer ids, headers: its key and size limit) into
+     * batches of at most that limit, in the order the transfers arrived, unless it was sealed before (a recovered
+     * completion); the body becomes their ids, for the connector. Transfers no longer ROUTED (cancelled meanwhile) or
+     * already in a batch (an instruction delivered twice) are left out; a group left empty makes no batch.
      */
     @Transactional
     public void seal(Exchange exchange) {
         WindowGroup group = WindowGroup.parse(exchange.getIn().getHeader(SettlementBatcher.GROUP, String.class));
         @SuppressWarnings("unchecked")
         List<String> ids = exchange.getIn().getBody(List.class);
-        UUID batchId = UUID.nameUUIDFromBytes(("settlement-batch|" + group.key() + "|"
-                + String.join(",", new TreeSet<>(ids))).getBytes(StandardCharsets.UTF_8));
-        boolean sealed = jdbc.sql("select count(*) from settlement_batches where id = ?").param(batchId)
-                .query(Long.class).single() > 0;
-        if (sealed || create(batchId, group, ids)) {
-            expose(exchange, batchId);
-        }
+        int maxItems = exchange.getIn().getHeader(SettlementBatcher.MAX_ITEMS, Integer.MAX_VALUE, Integer.class);
+        List<UUID> batchIds = batchIds(group, ids, maxItems);
+        List<UUID> sealed = jdbc.sql("select id from settlement_batches where id = any(?)")
+                .param(batchIds.toArray(UUID[]::new)).query(UUID.class).list();
+        exchange.getMessage().setBody((sealed.isEmpty() ? createBatches(batchIds, group, ids, maxItems)
+                : batchIds.stream().filter(sealed::contains).toList()).stream().map(UUID::toString).toList());
     }
 
-    private boolean create(UUID batchId, WindowGroup group, List<String> ids) {
+    /**
+     * The ids a group's batches get, in order, as many as it can fill: they derive from the window and its transfers,
+     * so sealing a recovered group again finds its batches, and the rail, to which a batch id is an idempotency key,
+     * pays each once. The first is what a group sealed into a single batch always had.
+     */
+    private static List<UUID> batchIds(WindowGroup group, List<String> ids, int maxItems) {
+        UUID first = UUID.nameUUIDFromBytes(("settlement-batch|" + group.key() + "|"
+                + String.join(",", new TreeSet<>(ids))).getBytes(StandardCharsets.UTF_8));
+        List<UUID> batchIds = new ArrayList<>(List.of(first));
+        for (int n = 2; n <= (ids.size() - 1) / maxItems + 1; n++) {
+            batchIds.add(UUID.nameUUIDFromBytes((first + "|" + n).getBytes(StandardCharsets.UTF_8)));
+        }
+        return batchIds;
+    }
+
+    /** The group's batches, each of at most {@code maxItems} of its transfers still to pay; their ids. */
+    private List<UUID> createBatches(List<UUID> batchIds, WindowGroup group, List<String> ids, int maxItems) {
         List<UUID> members = ids.isEmpty() ? List.of() : jdbc.sql("""
                 select id from transfers t where id in (:ids) and status = 'ROUTED' and rail = :rail
                     and destination_currency = :currency
@@ -115,19 +130,26 @@ public class SettlementBatches {
                 order by created_at, id for update""")
                 .param("ids", ids.stream().map(UUID::fromString).toList()).param("rail", group.rail())
                 .param("currency", group.currency()).query(UUID.class).list();
-        if (members.isEmpty()) {
-            return false;
+        Map<UUID, Transfer> locked = members.isEmpty() ? Map.of() : transfers.findAll(members);
+        boolean netting = !members.isEmpty() && netting(group);
+        List<UUID> created = new ArrayList<>();
+        for (int from = 0; from < members.size(); from += maxItems) {
+            UUID batchId = batchIds.get(created.size());
+            List<Transfer> batch = members.subList(from, Math.min(members.size(), from + maxItems)).stream()
+                    .map(locked::get).toList();
+            createBatch(batchId, group, batch, netting);
+            created.add(batchId);
         }
+        return created;
+    }
+
+    private void createBatch(UUID batchId, WindowGroup group, List<Transfer> members, boolean netting) {
         Map<String, List<Transfer>> lines = new LinkedHashMap<>();
-        boolean netting = netting(group);
-        Map<UUID, Transfer> locked = transfers.findAll(members);
-        for (UUID id : members) {
-            Transfer transfer = locked.get(id);
-            lines.computeIfAbsent(netting ? write(transfer.beneficiary()) : id.toString(), k -> new ArrayList<>())
-                    .add(transfer);
+        for (Transfer transfer : members) {
+            lines.computeIfAbsent(netting ? write(transfer.beneficiary()) : transfer.id().toString(),
+                    k -> new ArrayList<>()).add(transfer);
         }
-        long total = lines.values().stream().flatMap(List::stream).mapToLong(Transfer::destinationAmountMinor)
-                .reduce(0, Math::addExact);
+        long total = members.stream().mapToLong(Transfer::destinationAmountMinor).reduce(0, Math::addExact);
         jdbc.sql("""
                 insert into settlement_batches (id, rail, currency, window_end, netting, status, item_count, line_count,
                     total_minor, next_attempt_at)
@@ -146,7 +168,6 @@ public class SettlementBatches {
         }
         log.info("Settlement batch {} sealed: {} {} transfers in {} lines, window ending {}", batchId, members.size(),
                 group.rail(), lines.size(), group.end());
-        return true;
     }
 
     /** The batch's lines (numbered from 1) and which transfer is in which, in two statements whatever their count. */
@@ -513,7 +534,7 @@ public class SettlementBatches {
         return offered;
     }
 
-    /** Exposes a sealed batch (body: its id) to its connector again, as {@link #seal} did. */
+    /** Exposes a sealed batch (body: its id) to its connector: what it needs to send it ({@link #expose}). */
     public void load(Exchange exchange) {
         expose(exchange, UUID.fromString(exchange.getIn().getBody(String.class)));
     }

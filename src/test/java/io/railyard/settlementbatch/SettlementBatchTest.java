@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.ExchangeBuilder;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -173,6 +176,51 @@ class SettlementBatchTest extends HubTest {
         LedgerInvariants.assertHold(jdbc);
     }
 
+    /**
+     * The aggregator adds a poll's instructions to their group at once, so one poll can overfill it: sealing splits it,
+     * in arrival order, into batches of at most max-items, each executed once; sealed again (a recovered completion),
+     * the group finds the same batches and makes none.
+     */
+    @Test
+    void aGroupOverfilledByOnePollIsSealedIntoBatchesOfAtMostMaxItems() throws Exception {
+        SettlementWindows.BatchWindow window = batchCircle("P1D", 2, false);
+        TestPartner partner = newPartner("20 USDC");
+        Map<String, Object> group = Map.of(SettlementBatcher.GROUP, new WindowGroup(RAIL, "USDC", window.end()).key(),
+                SettlementBatcher.MAX_ITEMS, 2);
+        List<String> ids = new ArrayList<>();
+        camel.getRouteController().stopRoute("settlement-batch.items.consume"); // the poll is this test's
+        try {
+            for (int i = 1; i <= 5; i++) {
+                ids.add(create(partner, String.valueOf(i), wallet()));
+            }
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> ids.stream().allMatch(id -> status(partner, id).equals("ROUTED")));
+            producer.sendBodyAndHeaders("direct:settlement-batch.aggregate", ids, group);
+            awaitStatus(partner, ids, "SETTLED");
+
+            List<UUID> sealed = ids.stream().map(this::batchOf).distinct().toList();
+            assertThat(sealed).hasSize(3);
+            assertThat(ids.stream().map(this::batchOf).toList()).as("two, two and one, in arrival order")
+                    .containsExactly(sealed.get(0), sealed.get(0), sealed.get(1), sealed.get(1), sealed.get(2));
+            JsonNode executions = executions();
+            sealed.forEach(batch -> assertThat(executions.get("by_batch").get(batch.toString()).asInt()).isEqualTo(1));
+
+            long batchCount = jdbc.sql("select count(*) from settlement_batches").query(Long.class).single();
+            Exchange again = ExchangeBuilder.anExchange(camel).withBody(ids).build();
+            again.getIn().setHeaders(new HashMap<>(group));
+            batches.seal(again);
+            assertThat(again.getMessage().getBody(List.class))
+                    .containsExactlyElementsOf(sealed.stream().map(UUID::toString).toList());
+            assertThat(jdbc.sql("select count(*) from settlement_batches").query(Long.class).single())
+                    .isEqualTo(batchCount);
+            assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
+                    .isEqualTo(20_000_000 - 15_000_000);
+            LedgerInvariants.assertHold(jdbc);
+        } finally {
+            camel.getRouteController().startRoute("settlement-batch.items.consume");
+        }
+    }
+
     @Test
     void aLineTheRailFailsFailsOnlyTheTransfersOfThatLine() {
         SettlementWindows.BatchWindow window = batchCircle("P1D", 100, true);
@@ -293,8 +341,9 @@ class SettlementBatchTest extends HubTest {
         // a late second offer of the same transfer, into a window with another one: sealing leaves it out
         String other = create(partner, "2", wallet());
         await().atMost(Duration.ofSeconds(30)).until(() -> aggregated(List.of(other)) == 1);
-        producer.sendBodyAndHeaders("direct:settlement-batch.aggregate", id, Map.of(SettlementBatcher.GROUP,
-                new WindowGroup(RAIL, "USDC", window.end()).key(), SettlementBatcher.MAX_ITEMS, 100));
+        producer.sendBodyAndHeaders("direct:settlement-batch.aggregate", List.of(id),
+                Map.of(SettlementBatcher.GROUP, new WindowGroup(RAIL, "USDC", window.end()).key(),
+                        SettlementBatcher.MAX_ITEMS, 100));
         assertThat(aggregated(List.of(id, other))).as("both offered to one window").isEqualTo(2);
         closeAt(window.end());
         awaitStatus(partner, List.of(other), "SETTLED");
