@@ -157,15 +157,16 @@ public class SettlementBatches {
                 .params(batchId, group.rail(), group.currency(), Timestamp.from(group.end()), netting, members.size(),
                         lines.size(), total).update();
         insertLinesAndItems(batchId, List.copyOf(lines.values()));
+        Map<UUID, String> reasons = new LinkedHashMap<>();
         int lineNo = 0;
         for (List<Transfer> line : lines.values()) {
             lineNo++;
             for (Transfer transfer : line) {
-                transfers.transition(transfer.id(), TransferStatus.SUBMITTED, "submitted to " + group.rail()
-                        + " in settlement batch " + batchId + " (line " + lineNo + " of " + lines.size() + ")",
-                        Transfers.Changes.NONE, null);
+                reasons.put(transfer.id(), "submitted to " + group.rail() + " in settlement batch " + batchId
+                        + " (line " + lineNo + " of " + lines.size() + ")");
             }
         }
+        transfers.transitionAll(reasons, TransferStatus.SUBMITTED);
         log.info("Settlement batch {} sealed: {} {} transfers in {} lines, window ending {}", batchId, members.size(),
                 group.rail(), lines.size(), group.end());
     }

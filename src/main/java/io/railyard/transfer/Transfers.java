@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -211,6 +212,36 @@ public class Transfers {
     public Transfer transition(UUID id, TransferStatus to, String reason, Changes changes, String topic) {
         return move(id, ORIGINS.get(to), null, to, reason, changes, "", List.of(), topic).orElseThrow(() ->
                 new IllegalTransitionException(id, require(id).status(), to));
+    }
+
+    /**
+     * Moves transfers to {@code to} as {@link #transition} does, without column changes, in one statement whatever
+     * their count (a settlement batch's, sealed): {@code reasons} by transfer, in the order of their events. All or
+     * none: a transfer that may not move throws, and the transaction fails.
+     */
+    @Transactional
+    public void transitionAll(Map<UUID, String> reasons, TransferStatus to) {
+        List<Transfer> moved = jdbc.sql("""
+                with input as (select * from unnest(?::uuid[], ?::text[]) with ordinality as i(id, reason, n)),
+                current as (select t.id, t.status from transfers t join input i on i.id = t.id
+                    order by t.id for update of t),
+                moved as (
+                    update transfers t set status = ?, updated_at = clock_timestamp()
+                    from current where t.id = current.id and current.status = any(?)
+                    returning t.*, current.status as from_status),
+                logged as (
+                    insert into transfer_transitions (transfer_id, from_status, to_status, reason)
+                    select m.id, m.from_status, m.status, i.reason from moved m join input i on i.id = m.id)
+                select m.* from moved m join input i on i.id = m.id order by i.n""")
+                .params(reasons.keySet().toArray(UUID[]::new), reasons.values().toArray(String[]::new), to.name(),
+                        ORIGINS.get(to)).query(this::map).list();
+        if (moved.size() < reasons.size()) {
+            Set<UUID> done = moved.stream().map(Transfer::id).collect(Collectors.toSet());
+            UUID stuck = reasons.keySet().stream().filter(id -> !done.contains(id)).findFirst().orElseThrow();
+            throw new IllegalTransitionException(stuck, require(stuck).status(), to);
+        }
+        outbox.appendAll(moved.stream().map(transfer -> new Outbox.Event(EVENTS_TOPIC, transfer.id().toString(),
+                "transfer." + to.name().toLowerCase(), TransferViews.of(transfer))).toList());
     }
 
     /**

@@ -1,14 +1,17 @@
 package io.railyard.connector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.railyard.HubTest;
 import io.railyard.RoutingPaused;
+import io.railyard.transfer.IllegalTransitionException;
 import io.railyard.transfer.Transfer;
 import io.railyard.transfer.TransferFixtures;
 import io.railyard.transfer.TransferStatus;
 import io.railyard.transfer.TransferValidator;
 import io.railyard.transfer.Transfers;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.CamelContext;
@@ -78,6 +81,39 @@ class RailClaimTest extends HubTest {
         assertThat(transfers.require(UUID.fromString(cancelled)).status()).isEqualTo(TransferStatus.CANCELLED);
         assertThat(claim("pix", UUID.randomUUID(), false).getProperty("railyardClaimed", Boolean.class))
                 .as("an unknown transfer").isFalse();
+    }
+
+    /** A settlement batch's transfers are submitted in one statement: all of them, each with its reason, or none. */
+    @Test
+    void transfersSubmittedTogetherMoveAllOrNone() {
+        TestPartner partner = newPartner("100 BRL");
+        UUID first = TransferFixtures.routed(transfers, validator, partner.id(), TransferFixtures.pix("10.00"), "pix")
+                .id();
+        UUID second = TransferFixtures.routed(transfers, validator, partner.id(), TransferFixtures.pix("20.00"), "pix")
+                .id();
+        UUID accepted = UUID.fromString(createTransfer(partner, TransferFixtures.pix("30.00")));
+
+        Map<UUID, String> withAnAccepted = new LinkedHashMap<>();
+        withAnAccepted.put(first, "in batch a");
+        withAnAccepted.put(accepted, "in batch a");
+        assertThatThrownBy(() -> transfers.transitionAll(withAnAccepted, TransferStatus.SUBMITTED))
+                .isInstanceOf(IllegalTransitionException.class).hasMessageContaining(accepted.toString());
+        assertThat(transfers.require(first).status()).as("none moved").isEqualTo(TransferStatus.ROUTED);
+
+        Map<UUID, String> routed = new LinkedHashMap<>();
+        routed.put(second, "in batch b, line 1");
+        routed.put(first, "in batch b, line 2");
+        transfers.transitionAll(routed, TransferStatus.SUBMITTED);
+        routed.forEach((id, reason) -> {
+            assertThat(transfers.require(id).status()).isEqualTo(TransferStatus.SUBMITTED);
+            assertThat(transfers.transitions(id)).last().satisfies(last -> {
+                assertThat(last.get("from")).isEqualTo("ROUTED");
+                assertThat(last.get("reason")).isEqualTo(reason);
+            });
+            assertThat(submissions(id)).isEqualTo(1);
+            assertThat(jdbc.sql("select count(*) from outbox_events where event_key = ? and event_type = "
+                    + "'transfer.submitted'").param(id.toString()).query(Long.class).single()).isEqualTo(1);
+        });
     }
 
     private Exchange claim(String rail, UUID transferId, boolean recheck) throws Exception {
