@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
@@ -65,6 +67,8 @@ public final class LoadHarness {
     private static final Set<String> FINAL = Set.of("SETTLED", "FAILED", "RETURNED", "CANCELLED");
     private static final String HUB = "hub";
     private static final String HARNESS = "harness";
+    /** The hub's JIT compiler threads, a part of its CPU: what it still spends warming up. */
+    private static final String HUB_JIT = "hub JIT";
     private static final List<Function<Map<String, Object>, Map<String, Object>>> PROTOCOLS = List.of(
             body -> body, TransferFixtures::x402, TransferFixtures::ap2, TransferFixtures::acp);
 
@@ -125,13 +129,15 @@ public final class LoadHarness {
         Instant started = Instant.now();
         drive(options.seconds);
         Duration sent = Duration.between(started, Instant.now());
-        long hubCpu = cpuMillis().get(HUB) - cpuBefore.get(HUB);
+        Map<String, Long> cpuSent = cpuMillis();
+        long hubCpu = cpuSent.get(HUB) - cpuBefore.get(HUB);
         report(sent);
         if (options.hubPid > 0) {
             long answered = outcomes.entrySet().stream().filter(outcome -> outcome.getKey().endsWith(" 201"))
                     .mapToLong(outcome -> outcome.getValue().get()).sum();
-            System.out.printf("Hub CPU while sending: %.1f s (%.2f cores), %.2f ms per request answered 201%n",
-                    hubCpu / 1000.0, (double) hubCpu / sent.toMillis(), (double) hubCpu / Math.max(answered, 1));
+            System.out.printf("Hub CPU while sending: %.1f s (%.2f cores), %.2f ms per request answered 201; %s%n",
+                    hubCpu / 1000.0, (double) hubCpu / sent.toMillis(), (double) hubCpu / Math.max(answered, 1),
+                    jitShare(cpuBefore, cpuSent));
         }
         long harnessCpu = cpuMillis().get(HARNESS) - cpuBefore.get(HARNESS);
         System.out.printf("Harness CPU while sending: %.1f s (%.2f cores), %.2f ms per request sent%n",
@@ -148,6 +154,7 @@ public final class LoadHarness {
     private Map<String, Long> cpuMillis() throws IOException {
         Map<String, Long> cpu = new LinkedHashMap<>();
         cpu.put(HUB, options.hubPid > 0 ? cpuMillis(options.hubPid) : 0);
+        cpu.put(HUB_JIT, options.hubPid > 0 ? jitMillis(options.hubPid) : 0);
         cpu.put(HARNESS, cpuMillis(ProcessHandle.current().pid()));
         for (Map.Entry<String, Long> side : options.sidePids.entrySet()) {
             cpu.put(side.getKey(), cpuMillis(side.getValue()));
@@ -156,9 +163,42 @@ public final class LoadHarness {
     }
 
     private static long cpuMillis(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        return cpuMillis(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
+    }
+
+    /** utime + stime of a process's or a thread's {@code stat} line, in 10 ms clock ticks. */
+    private static long cpuMillis(String stat) {
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10; // utime + stime, in 10 ms clock ticks
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+    }
+
+    /**
+     * CPU time of a JVM's JIT compiler threads (HotSpot names them "C1 CompilerThreadN" and "C2 CompilerThreadN", cut
+     * to 15 characters in /proc). A compiler thread HotSpot has ended meanwhile is not counted.
+     */
+    private static long jitMillis(long pid) throws IOException {
+        long jit = 0;
+        try (Stream<Path> threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path thread : (Iterable<Path>) threads::iterator) {
+                try {
+                    String stat = Files.readString(thread.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.matches("C[12] CompilerThre.*")) {
+                        jit += cpuMillis(stat);
+                    }
+                } catch (NoSuchFileException ended) {
+                    // a thread that ended since the listing
+                }
+            }
+        }
+        return jit;
+    }
+
+    /** How much of the hub's CPU between two readings its JIT compilers took. */
+    private static String jitShare(Map<String, Long> before, Map<String, Long> after) {
+        long hub = after.get(HUB) - before.get(HUB);
+        long jit = after.get(HUB_JIT) - before.get(HUB_JIT);
+        return String.format("its JIT compilers %.1f s of it (%.0f %%)", jit / 1000.0, 100.0 * jit / Math.max(hub, 1));
     }
 
     private String createFundedPartner() throws Exception {
@@ -355,9 +395,10 @@ public final class LoadHarness {
         if (options.hubPid > 0 && last != null) {
             System.out.printf("Hub CPU from the first request until every transfer was final: %.1f s, %.2f ms per "
                     + "settled transfer (accepting, routing, paying, settling, events, and this harness's status "
-                    + "polls; %s)%n", hubCpu / 1000.0, (double) hubCpu / settleMs.getTotalCount(),
+                    + "polls; %s); %s%n", hubCpu / 1000.0, (double) hubCpu / settleMs.getTotalCount(),
                     options.sidePids.isEmpty() ? "the in-process sandboxes' and embedded broker's share included"
-                            : "the broker and the sandboxes ran in processes of their own");
+                            : "the broker and the sandboxes ran in processes of their own",
+                    jitShare(cpuBefore, cpuAfter));
             for (String side : options.sidePids.keySet()) {
                 long cpu = cpuAfter.get(side) - cpuBefore.get(side);
                 System.out.printf("  %s CPU meanwhile: %.1f s, %.2f ms per settled transfer%n", side, cpu / 1000.0,
