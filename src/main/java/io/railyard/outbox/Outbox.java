@@ -77,11 +77,14 @@ public class Outbox {
         @Override
         public AtCommit.Statement statement() {
             return rows.isEmpty() ? null : new AtCommit.Statement("""
-                    insert into outbox_events (event_id, topic, event_key, event_type, payload)
-                    select e.id, e.topic, e.event_key, e.event_type, e.payload::json
-                    from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
-                        as e(id, topic, event_key, event_type, payload, n)
-                    order by e.n""", List.of(rows.stream().map(Row::id).toArray(UUID[]::new),
+                    with written as (
+                        insert into outbox_events (event_id, topic, event_key, event_type, payload)
+                        select e.id, e.topic, e.event_key, e.event_type, e.payload::json
+                        from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality
+                            as e(id, topic, event_key, event_type, payload, n)
+                        order by e.n
+                        returning id)
+                    insert into outbox_pending (id) select id from written""", List.of(rows.stream().map(Row::id).toArray(UUID[]::new),
                     rows.stream().map(Row::topic).toArray(String[]::new),
                     rows.stream().map(Row::key).toArray(String[]::new),
                     rows.stream().map(Row::type).toArray(String[]::new),

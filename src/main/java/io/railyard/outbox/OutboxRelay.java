@@ -22,8 +22,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Moves committed outbox events to Kafka, oldest first. One relay runs at a time across all hub instances (a
- * transaction-scoped advisory lock), so per-key order holds; an event is marked published only after Kafka acknowledged
- * it, so a crash anywhere re-sends rather than loses (consumers dedupe by the {@code railyard-event-id} header).
+ * transaction-scoped advisory lock), so per-key order holds; an event leaves the relay's queue ({@code outbox_pending})
+ * only after Kafka acknowledged it, so a crash anywhere re-sends rather than loses (consumers dedupe by the
+ * {@code railyard-event-id} header).
  * Driven by the {@code outbox.relay.poll} route.
  */
 @Component("outboxRelay")
@@ -72,8 +73,8 @@ public class OutboxRelay implements DisposableBean {
             return 0;
         }
         List<Pending> pending = jdbc.sql("""
-                select id, event_id, topic, event_key, event_type, payload::text as payload from outbox_events
-                where published_at is null order by id limit ?""")
+                select e.id, e.event_id, e.topic, e.event_key, e.event_type, e.payload::text as payload
+                from outbox_pending p join outbox_events e on e.id = p.id order by p.id limit ?""")
                 .param(batchSize)
                 .query((rs, n) -> new Pending(rs.getLong("id"), rs.getString("event_id"), rs.getString("topic"),
                         rs.getString("event_key"), rs.getString("event_type"), rs.getString("payload")))
@@ -92,7 +93,7 @@ public class OutboxRelay implements DisposableBean {
         for (Future<RecordMetadata> ack : acks) {
             awaitAck(ack);
         }
-        jdbc.sql("update outbox_events set published_at = now() where id = any(?)")
+        jdbc.sql("delete from outbox_pending where id = any(?)")
                 .param(pending.stream().map(Pending::id).toArray(Long[]::new)).update();
         return pending.size();
     }

@@ -67,7 +67,7 @@ class SettlementStageBench extends HubTest {
                     transfer.id().toString());
         }
         await().atMost(Duration.ofMinutes(5)).until(() -> jdbc.sql(
-                "select count(*) from outbox_events where published_at is null").query(Long.class).single() == 0);
+                "select count(*) from outbox_pending").query(Long.class).single() == 0);
         long cpu = processCpuNanos();
         long start = System.nanoTime();
         camel.getRouteController().startRoute(STAGE);

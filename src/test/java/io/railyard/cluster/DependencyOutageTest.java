@@ -54,7 +54,7 @@ class DependencyOutageTest extends ClusterSuite {
                     .untilAsserted(() -> assertDown(hub, "/actuator/health", "kafka"));
             awaitCreated(load.created.size() + 20);
             assertThat(status(hub, "/actuator/health/readiness")).as("ready: transfers are still accepted").isEqualTo(200);
-            assertThat(cluster.count("select count(*) from outbox_events where published_at is null"))
+            assertThat(cluster.count("select count(*) from outbox_pending"))
                     .as("events of the transfers accepted meanwhile, waiting in the outbox").isPositive();
             cluster.restartKafka();
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))

@@ -141,7 +141,7 @@ final class PartnerLoad {
                 where status not in ('SETTLED', 'FAILED', 'RETURNED', 'CANCELLED') group by status""")
                 .query(String.class).list()).as("transfers not final yet").isEmpty());
         await().atMost(settling).until(() ->
-                cluster.count("select count(*) from outbox_events where published_at is null") == 0);
+                cluster.count("select count(*) from outbox_pending") == 0);
         long singles = sent.values().stream().filter(r -> !r.batch()).count();
         assertThat(new HashSet<>(created.values())).as("one creation per Idempotency-Key").hasSize(sent.size());
         assertThat(cluster.count("select count(*) from transfers where batch_id is null"))

@@ -39,7 +39,7 @@ class TwoInstancesTest extends ClusterSuite {
             List<String> spei = sendAlternately(a, b, n -> TransferFixtures.spei("4.00"));
             await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(statuses(cluster, pix))
                     .as("outbox events not yet relayed: %d", cluster.count(
-                            "select count(*) from outbox_events where published_at is null"))
+                            "select count(*) from outbox_pending"))
                     .isEqualTo(Map.of("QUEUED", (long) PER_RAIL)));
 
             // one key, both hubs, the same moment: one transfer

@@ -111,8 +111,8 @@ class OutboxRelayTest extends HubTest {
     }
 
     private boolean published(UUID eventId) {
-        return jdbc.sql("select published_at is not null from outbox_events where event_id = ?").param(eventId)
-                .query(Boolean.class).single();
+        return jdbc.sql("select not exists (select 1 from outbox_pending p join outbox_events e on e.id = p.id "
+                + "where e.event_id = ?)").param(eventId).query(Boolean.class).single();
     }
 
     private List<ConsumerRecord<String, String>> consume(String topic, int expected) {
