@@ -519,7 +519,7 @@ public class SettlementBatches {
                 continue; // paid one by one now: the routing sweep's
             }
             Instant routedAt = ((Timestamp) row.get("updated_at")).toInstant();
-            // its group's end, as SettlementBatcher#assign made it (routed while unbatched: due at once)
+            // its group's end, as SettlementBatcher#groups made it (routed while unbatched: due at once)
             Instant end = windows.batchWindow(rail, currency, routedAt).map(SettlementWindows.BatchWindow::end)
                     .orElse(routedAt);
             if (end.plus(reofferGrace).isAfter(now)) {
