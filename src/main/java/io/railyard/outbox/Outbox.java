@@ -69,7 +69,7 @@ public class Outbox {
         return atCommit.part(Pending.class, Pending::new).rows;
     }
 
-    /** A transaction's events, written in the round trip just before it commits. */
+    /** A transaction's events, written and queued for the relay ({@code outbox_pending}) just before it commits. */
     private static final class Pending implements AtCommit.Part {
 
         private final List<Row> rows = new ArrayList<>();
@@ -84,7 +84,8 @@ public class Outbox {
                             as e(id, topic, event_key, event_type, payload, n)
                         order by e.n
                         returning id)
-                    insert into outbox_pending (id) select id from written""", List.of(rows.stream().map(Row::id).toArray(UUID[]::new),
+                    insert into outbox_pending (id) select id from written""",
+                    List.of(rows.stream().map(Row::id).toArray(UUID[]::new),
                     rows.stream().map(Row::topic).toArray(String[]::new),
                     rows.stream().map(Row::key).toArray(String[]::new),
                     rows.stream().map(Row::type).toArray(String[]::new),
