@@ -12,10 +12,13 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.config.observation.SecurityObservationSettings;
+import org.springframework.security.config.web.PathPatternRequestMatcherBuilderFactoryBean;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
@@ -23,11 +26,12 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.AndRequestMatcher;
-import org.springframework.security.web.util.matcher.AntPathRequestMatcher;
 import org.springframework.security.web.util.matcher.MediaTypeRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestHeaderRequestMatcher;
 import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Two kinds of caller: partners (API key, {@code /v1/**}) and ops users (login or HTTP Basic: {@code /v1/ops/**},
@@ -36,6 +40,8 @@ import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
  */
 @Configuration
 class SecurityConfig {
+
+    private static final RequestMatcher PARTNER_API = PathPatternRequestMatcher.withDefaults().matcher("/v1/**");
 
     /**
      * The rail sandboxes ({@code /sandbox/**}, local and tests only) check each rail's own credentials (any bearer
@@ -72,7 +78,7 @@ class SecurityConfig {
                 // the ops console's login page (io.railyard.ops.OpsConsole); a browser sent there returns where it was going
                 .formLogin(form -> form.loginPage("/ops/login").defaultSuccessUrl("/ops/", false))
                 // The partner API is stateless and key-authenticated: CSRF protects the browser (ops) side only.
-                .csrf(csrf -> csrf.ignoringRequestMatchers(new AntPathRequestMatcher("/v1/**"))
+                .csrf(csrf -> csrf.ignoringRequestMatchers(PARTNER_API)
                         .csrfTokenRepository(CookieCsrfTokenRepository.withHttpOnlyFalse()))
                 .exceptionHandling(errors -> errors
                         // ops credentials checked while the database is down: not a wrong password but a 503
@@ -81,11 +87,35 @@ class SecurityConfig {
                                         : Problem.of(401, "unauthenticated", "Unauthorized",
                                         "send a partner API key (Authorization: Bearer ryk_...) or ops credentials",
                                         null)),
-                                new AntPathRequestMatcher("/v1/**"))
+                                PARTNER_API)
                         .defaultAccessDeniedHandlerFor((request, response, e) -> problems.write(response,
                                 Problem.of(403, "forbidden", "Forbidden", "this route is not open to this caller", null)),
-                                new AntPathRequestMatcher("/v1/**")));
+                                PARTNER_API));
         return http.build();
+    }
+
+    /**
+     * The chains' {@code requestMatchers("/v1/**")} match the request's path. Without this, Spring Security 6.5 makes
+     * each pattern ask, on every request, whether Spring MVC's servlet serves it (a servlet registration looked up, its
+     * class loaded by name), and Spring MVC's patterns if so; the partner API is served by Camel's servlet.
+     */
+    @Bean
+    static PathPatternRequestMatcherBuilderFactoryBean pathPatternRequestMatchers() {
+        return new PathPatternRequestMatcherBuilderFactoryBean();
+    }
+
+    @Bean
+    static HandlerLookupCacheRemoval handlerLookupCacheRemoval() {
+        return new HandlerLookupCacheRemoval();
+    }
+
+    /**
+     * No observation per security filter and per authorization decision: each request is timed once, as a whole
+     * ({@code http_server_requests_seconds}), and what the chain decided shows in its status.
+     */
+    @Bean
+    static SecurityObservationSettings noSecurityObservations() {
+        return SecurityObservationSettings.noObservations();
     }
 
     /**
@@ -96,8 +126,8 @@ class SecurityConfig {
         MediaTypeRequestMatcher html = new MediaTypeRequestMatcher(MediaType.TEXT_HTML);
         html.setIgnoredMediaTypes(Set.of(MediaType.ALL));
         HttpSessionRequestCache cache = new HttpSessionRequestCache();
-        cache.setRequestMatcher(new AndRequestMatcher(new NegatedRequestMatcher(new AntPathRequestMatcher("/v1/**")),
-                new AntPathRequestMatcher("/**", "GET"), html,
+        cache.setRequestMatcher(new AndRequestMatcher(new NegatedRequestMatcher(PARTNER_API),
+                PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.GET, "/**"), html,
                 new NegatedRequestMatcher(new RequestHeaderRequestMatcher("HX-Request"))));
         return cache;
     }

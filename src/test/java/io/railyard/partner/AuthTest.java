@@ -6,9 +6,23 @@ import static org.awaitility.Awaitility.await;
 import io.railyard.HubTest;
 import java.time.Duration;
 import java.util.UUID;
+import jakarta.servlet.Filter;
+import java.lang.reflect.Field;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.security.web.FilterChainProxy;
+import org.springframework.security.web.ObservationFilterChainDecorator;
+import org.springframework.test.util.ReflectionTestUtils;
+import org.springframework.util.ReflectionUtils;
+import org.springframework.web.filter.ServletRequestPathFilter;
 
 class AuthTest extends HubTest {
+
+    @Autowired
+    @Qualifier("springSecurityFilterChain")
+    Filter securityChain;
 
     @Test
     void aPartnerRouteWithoutAKeyIs401ProblemJson() {
@@ -130,5 +144,28 @@ class AuthTest extends HubTest {
         assertThat(health.status()).isEqualTo(200);
         assertThat(health.json().at("/components/db/status").asText()).isEqualTo("UP");
         assertThat(health.json().at("/components/kafka/status").asText()).isEqualTo("UP");
+    }
+
+    /** What a request meets before the chain's own filters (HandlerLookupCacheRemoval, SecurityConfig). */
+    @Test
+    void theSecurityChainIsNeitherBehindSpringMvcsHandlerLookupNorObservedFilterByFilter() {
+        List<Filter> filters = opened(securityChain);
+        assertThat(filters).as("HandlerMappingIntrospector's cache filter, a lambda of that class, is gone")
+                .noneMatch(filter -> filter.getClass().getName().contains("HandlerMappingIntrospector"))
+                .as("the request path is still parsed once for the chain's path patterns")
+                .anySatisfy(filter -> assertThat(filter).isInstanceOf(ServletRequestPathFilter.class));
+        assertThat(filters).filteredOn(FilterChainProxy.class::isInstance).singleElement()
+                .extracting("filterChainDecorator").isNotInstanceOf(ObservationFilterChainDecorator.class);
+    }
+
+    /** Spring Security's composites (a FilterChainProxy whose doFilter runs a list of filters) opened, recursively. */
+    private static List<Filter> opened(Filter filter) {
+        Field composite = ReflectionUtils.findField(filter.getClass(), "doFilterDelegate");
+        if (composite == null) {
+            return List.of(filter);
+        }
+        ReflectionUtils.makeAccessible(composite);
+        Object parts = ReflectionTestUtils.getField(ReflectionUtils.getField(composite, filter), "filters");
+        return ((List<?>) parts).stream().flatMap(part -> opened((Filter) part).stream()).toList();
     }
 }
