@@ -40,6 +40,7 @@ final class Rail<D> {
     private final Map<String, Bulk<D>> bulksByKey = new ConcurrentHashMap<>();
     private final Map<String, Bulk<D>> bulksById = new ConcurrentHashMap<>();
     private final Map<String, Integer> bulkExecutions = new ConcurrentHashMap<>();
+    private final Map<String, Integer> bulkRequests = new ConcurrentHashMap<>();
     private volatile Faults faults = Faults.NONE;
     private volatile Random random;
 
@@ -84,6 +85,7 @@ final class Rail<D> {
      * answers the bulk it created; with other lines it is refused.
      */
     Bulk<D> createBulk(String key, List<Bulk.Line<D>> lines, Supplier<String> newId) {
+        bulkRequests.merge(key, 1, Integer::sum);
         Faults f = faults;
         pause(f.latencyMs());
         if (roll(f.errorRate())) {
@@ -108,6 +110,11 @@ final class Rail<D> {
     /** Executions per bulk key, sorted by key. */
     Map<String, Integer> bulkExecutions() {
         return new TreeMap<>(bulkExecutions);
+    }
+
+    /** Bulk requests received per bulk key, the ones answered with the bulk they had created included. */
+    Map<String, Integer> bulkRequests() {
+        return new TreeMap<>(bulkRequests);
     }
 
     /**
@@ -226,6 +233,7 @@ final class Rail<D> {
         bulksByKey.clear();
         bulksById.clear();
         bulkExecutions.clear();
+        bulkRequests.clear();
         random = seeded();
     }
 

@@ -80,6 +80,7 @@ class SandboxOpsRoutes extends RouteBuilder {
         Map<String, Integer> byBatch = simulator.bulkExecutions();
         if (!byBatch.isEmpty()) { // bulk requests, by their own key (their lines are counted in by_key)
             view.put("by_batch", byBatch);
+            view.put("requests_by_batch", simulator.bulkRequests()); // received, each sent again included
         }
         return view;
     }

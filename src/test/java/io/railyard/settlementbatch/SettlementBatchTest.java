@@ -428,8 +428,11 @@ class SettlementBatchTest extends HubTest {
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.IN_FLIGHT))).isZero();
         assertThat(ledger.balance(partner.account(CurrencyCode.USDC, AccountKind.AVAILABLE)))
                 .as("what was returned is back, once").isEqualTo(100_000_000 - kept);
-        assertThat(executions().get("by_batch").get(batch.toString()).asInt()).as("watching executes nothing")
+        JsonNode executions = executions();
+        assertThat(executions.get("by_batch").get(batch.toString()).asInt()).as("watching executes nothing")
                 .isEqualTo(1);
+        assertThat(executions.get("requests_by_batch").get(batch.toString()).asInt())
+                .as("each look reads the bulk by the rail's id, it does not post it again").isEqualTo(1);
         LedgerInvariants.assertHold(jdbc);
     }
 
