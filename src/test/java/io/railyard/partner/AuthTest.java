@@ -7,7 +7,6 @@ import io.railyard.HubTest;
 import java.time.Duration;
 import java.util.UUID;
 import jakarta.servlet.Filter;
-import java.lang.reflect.Field;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -160,12 +159,11 @@ class AuthTest extends HubTest {
 
     /** Spring Security's composites (a FilterChainProxy whose doFilter runs a list of filters) opened, recursively. */
     private static List<Filter> opened(Filter filter) {
-        Field composite = ReflectionUtils.findField(filter.getClass(), "doFilterDelegate");
-        if (composite == null) {
+        if (ReflectionUtils.findField(filter.getClass(), "doFilterDelegate") == null) {
             return List.of(filter);
         }
-        ReflectionUtils.makeAccessible(composite);
-        Object parts = ReflectionTestUtils.getField(ReflectionUtils.getField(composite, filter), "filters");
+        Object delegate = ReflectionTestUtils.getField(filter, "doFilterDelegate");
+        Object parts = ReflectionTestUtils.getField(delegate, "filters");
         return ((List<?>) parts).stream().flatMap(part -> opened((Filter) part).stream()).toList();
     }
 }
