@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.api.Problem;
+import io.railyard.id.RowIds;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.outbox.Outbox;
 import io.railyard.transfer.Transfer;
@@ -65,7 +66,7 @@ public class Batches {
                     + " items are invalid; nothing was accepted" + ("atomic".equals(mode) ? " (mode atomic)" : ""),
                     "items").withErrors(checked.errors()));
         }
-        UUID batchId = UUID.randomUUID();
+        UUID batchId = RowIds.next();
         jdbc.sql("""
                 insert into batches (id, partner_id, status, mode, source, total_items, valid_items)
                 values (?, ?, 'PROCESSING', ?, ?, ?, ?)""")

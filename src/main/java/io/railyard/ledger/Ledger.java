@@ -1,5 +1,6 @@
 package io.railyard.ledger;
 
+import io.railyard.id.RowIds;
 import io.railyard.outbox.AtCommit;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
@@ -87,7 +88,7 @@ public class Ledger {
     public List<Posted> postAll(List<EntryRequest> requests) {
         readOwnWrites(); // the balances are checked as the transaction's earlier postings left them
         List<SortedMap<AccountKey, Long>> changes = requests.stream().map(Ledger::validate).toList();
-        UUID[] ids = requests.stream().map(r -> UUID.randomUUID()).toArray(UUID[]::new);
+        UUID[] ids = requests.stream().map(r -> RowIds.next()).toArray(UUID[]::new);
         Set<AccountKey> touched = new TreeSet<>();
         changes.forEach(change -> touched.addAll(change.keySet()));
         Map<UUID, String> created = new HashMap<>();

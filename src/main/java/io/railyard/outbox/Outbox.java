@@ -2,6 +2,7 @@ package io.railyard.outbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.id.RowIds;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,7 +50,7 @@ public class Outbox {
         List<Row> pending = pending();
         List<UUID> ids = new ArrayList<>(events.size());
         for (Event event : events) {
-            UUID id = UUID.randomUUID();
+            UUID id = RowIds.next();
             pending.add(new Row(id, event.topic(), event.key(), event.type(),
                     envelope(id, event.type(), createdAt, event.data())));
             ids.add(id);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.connector.ConnectorRegistry;
 import io.railyard.connector.RecheckPolicy;
+import io.railyard.id.RowIds;
 import io.railyard.ledger.CurrencyCode;
 import io.railyard.ledger.Ledger;
 import io.railyard.outbox.Outbox;
@@ -110,7 +111,7 @@ public class Refunds {
             throw ApiProblem.unprocessable("amount_too_small", "Amount too small", "the refund converts to nothing in "
                     + transfer.destinationCurrency(), "amount");
         }
-        UUID id = UUID.randomUUID();
+        UUID id = RowIds.next();
         jdbc.sql("""
                 insert into refunds (id, transfer_id, partner_id, kind, status, rail, currency, amount_minor,
                     destination_currency, destination_amount_minor, reason, next_attempt_at)
@@ -258,7 +259,7 @@ public class Refunds {
         // the source side of a part, in proportion (rounded down: what is left goes with the last part)
         long source = whole ? remaining : BigInteger.valueOf(remaining).multiply(BigInteger.valueOf(newlyReturned))
                 .divide(BigInteger.valueOf(remainingDestination)).longValueExact();
-        UUID id = UUID.randomUUID();
+        UUID id = RowIds.next();
         jdbc.sql("""
                 insert into refunds (id, transfer_id, partner_id, kind, status, rail, currency, amount_minor,
                     destination_currency, destination_amount_minor, reason, rail_reference, rail_status, failure_code,

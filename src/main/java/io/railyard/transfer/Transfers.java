@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.railyard.api.ApiProblem;
 import io.railyard.api.Keyset;
 import io.railyard.fx.FxRates;
+import io.railyard.id.RowIds;
 import io.railyard.ledger.AccountKey;
 import io.railyard.ledger.AccountKind;
 import io.railyard.ledger.CurrencyCode;
@@ -90,7 +91,7 @@ public class Transfers {
         List<EntryRequest> holds = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             TransferValidator.Valid request = requests.get(i);
-            ids[i] = UUID.randomUUID();
+            ids[i] = RowIds.next();
             FxRates.Quote quote = fx.quote(request.sourceCurrency(), request.sourceAmountMinor(),
                     request.destinationCurrency());
             if (quote.destinationAmountMinor() <= 0) {

@@ -2,6 +2,7 @@ package io.railyard.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.railyard.id.RowIds;
 import java.io.IOException;
 import java.sql.Types;
 import java.time.Instant;
@@ -165,7 +166,7 @@ public class WebhookFanout {
             for (Target target : partner == null ? List.<Target>of() : targets.getOrDefault(partner, List.of())) {
                 if (!event.createdAt().isBefore(target.createdAt())
                         && WebhookEventTypes.matches(target.eventTypes(), event.type())) {
-                    rows.add(new Object[] {UUID.randomUUID(), target.id(), partner, event.eventId(), event.type(),
+                    rows.add(new Object[] {RowIds.next(), target.id(), partner, event.eventId(), event.type(),
                             event.payload(), firstDelayMicros});
                 }
             }

@@ -78,6 +78,18 @@ class TransferApiTest extends HubTest {
     }
 
     @Test
+    void anAcceptedTransfersRowsHaveTimeOrderedIds() {
+        TestPartner partner = newPartner("100 BRL");
+        String id = send(partner, TransferFixtures.pix("1.00")).json().get("id").asText();
+        UUID entry = jdbc.sql("select id from journal_entries where kind = 'transfer.hold' and reference = ?")
+                .param(id).query(UUID.class).single();
+        UUID event = jdbc.sql("select event_id from outbox_events where event_key = ? and event_type = ?")
+                .params(id, "transfer.accepted").query(UUID.class).single();
+        assertThat(List.of(UUID.fromString(id), entry, event)).as("UUIDv7 (RowIds)")
+                .allSatisfy(uuid -> assertThat(uuid.version()).isEqualTo(7));
+    }
+
+    @Test
     void insufficientFundsIs422AndHoldsNothing() {
         TestPartner partner = newPartner("10 MXN");
         long events = eventsNaming(partner);
