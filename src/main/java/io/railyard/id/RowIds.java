@@ -10,8 +10,8 @@ import java.util.UUID;
  *
  * <p>A random UUIDv4 lands on a random leaf of every index it is a key of, so each insert dirties another page, and
  * the first change of a page after a checkpoint writes the whole page to the WAL. Ids that grow with time are added at
- * the right edge of their indexes, where the recent pages already are. The random bits keep them as hard to guess as
- * before within a millisecond; access is checked by owner anyway.
+ * the right edge of their indexes, where the recent pages already are. With 74 random bits an id still tells nothing of
+ * another made in the same millisecond; access is checked by owner anyway.
  */
 public final class RowIds {
 
@@ -20,7 +20,7 @@ public final class RowIds {
     private RowIds() {
     }
 
-    /** A new id, later than (or in the same millisecond as) every id this process made before. */
+    /** A new id, which sorts after the ids made in earlier milliseconds (of the system clock). */
     public static UUID next() {
         return GENERATOR.generate();
     }
