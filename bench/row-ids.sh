@@ -31,7 +31,9 @@ insert into v4 select gen_random_uuid(), n % 1000, now() - interval '30 days' * 
 insert into v7 select uuid_v7(created_at), partner, created_at, body from v4 order by created_at;
 vacuum analyze;
 SQL
-echo "== $ROWS rows each: table $(q -c "select pg_size_pretty(pg_relation_size('v4'))"), primary key $(q -c "select pg_size_pretty(pg_relation_size('v4_pkey'))") (v4) / $(q -c "select pg_size_pretty(pg_relation_size('v7_pkey'))") (v7); shared_buffers $(q -c 'show shared_buffers')"
+size() { q -c "select pg_size_pretty(pg_relation_size('$1'))"; }
+echo "== $ROWS rows each: table $(size v4), primary key $(size v4_pkey) (v4) / $(size v7_pkey) (v7);" \
+    "shared_buffers $(q -c 'show shared_buffers')"
 for kind in v4 v7; do
     id=$([[ $kind == v4 ]] && echo "gen_random_uuid()" || echo "uuid_v7(clock_timestamp())")
     echo "insert into $kind values ($id, (random() * 999)::int, now(), repeat('x', 300));" > "$work/$kind.sql"
